@@ -1,0 +1,131 @@
+//! OAuth2 token requests through the kit's stack, using the `oauth2` crate for the protocol:
+//! the refresh-token grant of Amazon LWA, eBay, Mercado Libre and the others.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use core_model::{MarketplaceError, Operation};
+use http::HeaderName;
+use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::{
+    AuthType, ClientId, ClientSecret, HttpRequest, HttpResponse, RefreshToken, RequestTokenError,
+    TokenResponse, TokenUrl,
+};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::http::{ApiRequest, Body, HttpClient, RawResponse, ResponseClassifier};
+use crate::token::TokenGrant;
+
+/// The endpoint class token requests are limited under.
+pub const TOKEN_CLASS: &str = "token";
+
+/// Lets `oauth2` send through an [`HttpClient`]: retries 429 and 5xx, hands every other answer
+/// to `oauth2`, which parses RFC 6749 error bodies itself.
+#[derive(Debug)]
+pub struct KitOAuthClient<'a> {
+    http: &'a HttpClient,
+}
+
+#[derive(Debug)]
+struct OAuthClassifier;
+
+impl ResponseClassifier for OAuthClassifier {
+    fn classify(&self, r: &RawResponse) -> Result<(), MarketplaceError> {
+        let status = r.status.as_u16();
+        if status == 429 {
+            return Err(MarketplaceError::rate_limited(None, "token endpoint throttled").with_status(status));
+        }
+        if r.status.is_server_error() {
+            return Err(MarketplaceError::transient("token endpoint failed").with_status(status));
+        }
+        Ok(())
+    }
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for KitOAuthClient<'_> {
+    type Error = MarketplaceError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, MarketplaceError>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let url = url::Url::parse(&parts.uri.to_string())
+                .map_err(|e| MarketplaceError::permanent(format!("invalid token URL: {e}")))?;
+            let mut api = ApiRequest::new(Operation::RefreshToken, TOKEN_CLASS, parts.method, url);
+            let mut content_type = String::from("application/x-www-form-urlencoded");
+            for (name, value) in &parts.headers {
+                if name == http::header::CONTENT_TYPE {
+                    content_type = value.to_str().unwrap_or_default().to_owned();
+                    continue;
+                }
+                if let Ok(v) = value.to_str() {
+                    api.headers.push((HeaderName::clone(name), v.to_owned()));
+                }
+            }
+            api.body = Body::Raw { content_type, bytes: body.into() };
+            let r = self.http.send_classified(api, None, &OAuthClassifier).await?;
+            let mut response = http::Response::builder().status(r.status);
+            for (name, value) in &r.headers {
+                response = response.header(name, value);
+            }
+            response
+                .body(r.body.to_vec())
+                .map_err(|e| MarketplaceError::malformed(format!("token response: {e}")))
+        })
+    }
+}
+
+/// Exchange a refresh token at `token_url` (already resolved through the host override).
+/// Client credentials go in the form body, as Amazon LWA documents.
+pub async fn refresh_token_grant(
+    http: &HttpClient,
+    token_url: url::Url,
+    client_id: &str,
+    client_secret: &SecretString,
+    refresh_token: &SecretString,
+) -> Result<TokenGrant, MarketplaceError> {
+    let client = BasicClient::new(ClientId::new(client_id.to_owned()))
+        .set_client_secret(ClientSecret::new(client_secret.expose_secret().to_owned()))
+        .set_token_uri(TokenUrl::from_url(token_url))
+        .set_auth_type(AuthType::RequestBody);
+    let refresh = RefreshToken::new(refresh_token.expose_secret().to_owned());
+    let adapter = KitOAuthClient { http };
+    let response = client
+        .exchange_refresh_token(&refresh)
+        .request_async(&adapter)
+        .await
+        .map_err(|e| oauth_error(e).with_platform(http.platform()).with_operation(Operation::RefreshToken))?;
+    Ok(TokenGrant {
+        access_token: SecretString::from(response.access_token().secret().to_owned()),
+        expires_in: response.expires_in(),
+        refresh_token: response
+            .refresh_token()
+            .map(|r| SecretString::from(r.secret().to_owned()))
+            .filter(|r| r.expose_secret() != refresh_token.expose_secret()),
+    })
+}
+
+fn oauth_error(
+    e: RequestTokenError<MarketplaceError, oauth2::StandardErrorResponse<BasicErrorResponseType>>,
+) -> MarketplaceError {
+    match e {
+        RequestTokenError::ServerResponse(body) => {
+            let code = body.error().as_ref().to_owned();
+            let message = body.error_description().cloned().unwrap_or_else(|| code.clone());
+            let kind_error = match body.error() {
+                BasicErrorResponseType::InvalidGrant
+                | BasicErrorResponseType::InvalidClient
+                | BasicErrorResponseType::UnauthorizedClient => {
+                    MarketplaceError::unauthorized(format!("the seller must re-authorize: {message}"))
+                }
+                _ => MarketplaceError::permanent(message),
+            };
+            kind_error.with_code(code)
+        }
+        RequestTokenError::Request(e) => e,
+        RequestTokenError::Parse(e, _) => {
+            MarketplaceError::malformed(format!("token response at `{}`", e.path()))
+        }
+        RequestTokenError::Other(m) => MarketplaceError::permanent(m),
+    }
+}
