@@ -87,12 +87,22 @@ pub struct Capabilities {
 }
 
 /// Orders that could not be read: kept raw and flagged so nothing is lost.
-#[derive(Debug)]
 pub struct MalformedOrder {
     pub platform_order_id: Option<String>,
     /// The order's JSON (or bytes, lossily decoded) as received.
     pub raw: String,
     pub error: MarketplaceError,
+}
+
+// The raw payload holds buyer data: Debug shows its size only.
+impl fmt::Debug for MalformedOrder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MalformedOrder")
+            .field("platform_order_id", &self.platform_order_id)
+            .field("raw_bytes", &self.raw.len())
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 /// One page of a pull.

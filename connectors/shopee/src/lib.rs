@@ -1,0 +1,1 @@
+//! shopee connector (in progress)

@@ -1,0 +1,9 @@
+//! Fixture replay on wiremock and the conformance suite, written once and run by every
+//! connector crate against its own fixtures (`tests/conformance.rs`:
+//! `connector_testkit::conformance_suite!(MyFactory);`).
+
+pub mod conformance;
+pub mod logs;
+pub mod replay;
+
+pub use replay::{fixtures_root, mount, Expect, LoadedScenario, ReplayError};
