@@ -5,6 +5,10 @@
 //! `token-expired`, `server-error`, `client-error`, `malformed`, `label`, `tracking`,
 //! `rejected-credentials`. See `fixtures/README.md`.
 
+// This module is test code run inside connector crates' test binaries: a failed expectation
+// is a failed test, so `expect` here is an assertion with a message.
+#![allow(clippy::expect_used)]
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -6,4 +6,6 @@ pub mod conformance;
 pub mod logs;
 pub mod replay;
 
-pub use replay::{fixtures_root, mount, Expect, LoadedScenario, ReplayError};
+pub use replay::{
+    fixtures_root, mount, mount_for_serving, mount_loaded, Expect, LoadedScenario, ReplayError,
+};

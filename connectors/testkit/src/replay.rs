@@ -132,11 +132,31 @@ pub async fn mount(
     Ok(loaded)
 }
 
-/// Mount an already loaded scenario.
+/// Mount an already loaded scenario, with its `expect_calls` checked when the server is
+/// verified or dropped (tests).
 pub async fn mount_loaded(
     server: &MockServer,
     factory: Arc<dyn ConnectorFactory>,
     loaded: &LoadedScenario,
+) -> Result<(), ReplayError> {
+    mount_with(server, factory, loaded, true).await
+}
+
+/// Mount a scenario for serving on loopback (`omsync fixtures serve`): the same replay,
+/// without call-count expectations, which only a test can judge.
+pub async fn mount_for_serving(
+    server: &MockServer,
+    factory: Arc<dyn ConnectorFactory>,
+    loaded: &LoadedScenario,
+) -> Result<(), ReplayError> {
+    mount_with(server, factory, loaded, false).await
+}
+
+async fn mount_with(
+    server: &MockServer,
+    factory: Arc<dyn ConnectorFactory>,
+    loaded: &LoadedScenario,
+    verify_calls: bool,
 ) -> Result<(), ReplayError> {
     let secrets = Arc::new(loaded.scenario.platform_secrets.clone());
     // First: whatever fails the platform's own checks gets the platform's rejection.
@@ -147,7 +167,7 @@ pub async fn mount_loaded(
         .mount(server)
         .await;
     for exchange in &loaded.scenario.exchanges {
-        mount_exchange(server, &loaded.dir, exchange).await?;
+        mount_exchange(server, &loaded.dir, exchange, verify_calls).await?;
     }
     // Last: say plainly that no exchange matched, naming only the method and path.
     Mock::given(wiremock::matchers::any())
@@ -159,7 +179,12 @@ pub async fn mount_loaded(
     Ok(())
 }
 
-async fn mount_exchange(server: &MockServer, dir: &Path, x: &Exchange) -> Result<(), ReplayError> {
+async fn mount_exchange(
+    server: &MockServer,
+    dir: &Path,
+    x: &Exchange,
+    verify_calls: bool,
+) -> Result<(), ReplayError> {
     let mut response = ResponseTemplate::new(x.response.status);
     for (k, v) in &x.response.headers {
         response = response.insert_header(k.as_str(), v.as_str());
@@ -185,7 +210,7 @@ async fn mount_exchange(server: &MockServer, dir: &Path, x: &Exchange) -> Result
     if let Some(n) = x.times {
         mock = mock.up_to_n_times(n);
     }
-    if let Some(n) = x.expect_calls {
+    if let (Some(n), true) = (x.expect_calls, verify_calls) {
         mock = mock.expect(n);
     }
     mock.mount(server).await;
