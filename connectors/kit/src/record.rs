@@ -28,10 +28,13 @@ const SECRET_KEYS: &[&str] = &[
     "signature",
     "password",
     "token",
-    "code",
     "xamzaccesstoken",
     "authorization",
 ];
+
+/// Secret only as a request parameter: the OAuth authorization `code`. In response bodies
+/// `code` is an error code (`QuotaExceeded`, `error_auth`), which fixtures must keep.
+const SECRET_PARAMS: &[&str] = &["code"];
 
 /// Keys whose values are volatile and must not be matched on replay (timestamps, nonces).
 const VOLATILE_KEYS: &[&str] = &["timestamp", "nonce", "xamzdate"];
@@ -73,6 +76,10 @@ fn normalize(key: &str) -> String {
 fn is_secret(key: &str, extra: &[&str]) -> bool {
     let k = normalize(key);
     SECRET_KEYS.contains(&k.as_str()) || extra.iter().any(|e| normalize(e) == k)
+}
+
+fn is_secret_param(key: &str, extra: &[&str]) -> bool {
+    is_secret(key, extra) || SECRET_PARAMS.contains(&normalize(key).as_str())
 }
 
 fn is_personal(key: &str) -> bool {
@@ -148,7 +155,9 @@ impl Recorder {
         let query = request
             .url
             .query_pairs()
-            .filter(|(k, _)| !is_secret(k, &self.extra_keys) && !VOLATILE_KEYS.contains(&normalize(k).as_str()))
+            .filter(|(k, _)| {
+                !is_secret_param(k, &self.extra_keys) && !VOLATILE_KEYS.contains(&normalize(k).as_str())
+            })
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
         let mut matcher = RequestMatcher {
@@ -163,7 +172,7 @@ impl Recorder {
             matcher.body_json = Some(body);
         } else if !request.body.is_empty() {
             matcher.body_form = url::form_urlencoded::parse(&request.body)
-                .filter(|(k, _)| !is_secret(k, &self.extra_keys) && !is_personal(k))
+                .filter(|(k, _)| !is_secret_param(k, &self.extra_keys) && !is_personal(k))
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
         }
@@ -236,7 +245,8 @@ mod tests {
             "access_token": "tok", "refresh_token": "r", "expire_in": 14400,
             "recipient_address": {"name": "Jane", "phone": "555", "city": "Seattle", "full_address": "1 Lane"},
             "orders": [{"buyer": {"buyerName": "Jane", "buyerEmail": "j@x"}}],
-            "shop_id": 1
+            "shop_id": 1,
+            "errors": [{"code": "QuotaExceeded", "message": "You exceeded your quota"}]
         });
         scrub_json(&mut v, &[]);
         assert_eq!(v["access_token"], "REDACTED");
@@ -247,5 +257,7 @@ mod tests {
         assert_eq!(v["recipient_address"]["city"], "Seattle");
         assert_eq!(v["orders"][0]["buyer"]["buyerName"], "REDACTED");
         assert_eq!(v["shop_id"], 1);
+        assert_eq!(v["errors"][0]["code"], "QuotaExceeded");
+        assert!(is_secret_param("code", &[]));
     }
 }
