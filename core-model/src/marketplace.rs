@@ -140,7 +140,9 @@ pub struct ShipFrom {
 
 impl fmt::Debug for ShipFrom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ShipFrom").field("address", &self.address).finish_non_exhaustive()
+        f.debug_struct("ShipFrom")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
     }
 }
 

@@ -125,7 +125,10 @@ mod tests {
         for p in Platform::ALL {
             assert_eq!(p.slug().parse::<Platform>(), Ok(p));
             // serde uses the same slug as the CLI and the database.
-            assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{}\"", p.slug()));
+            assert_eq!(
+                serde_json::to_string(&p).unwrap(),
+                format!("\"{}\"", p.slug())
+            );
         }
         assert!("amazon.com".parse::<Platform>().is_err());
     }

@@ -23,7 +23,10 @@ impl WindowCursor {
     /// The position `cursor` names, or the window's start for a first page.
     pub fn resume(window: &Window, cursor: Option<&Cursor>) -> Result<Self, MarketplaceError> {
         let Some(cursor) = cursor else {
-            return Ok(WindowCursor { from: window.from, page: None });
+            return Ok(WindowCursor {
+                from: window.from,
+                page: None,
+            });
         };
         let state: WindowCursor = serde_json::from_str(&cursor.0).map_err(|_| {
             MarketplaceError::permanent("the cursor was not made by this connector")
@@ -42,7 +45,10 @@ impl WindowCursor {
             Some(m) => (self.from + m).min(window.to),
             None => window.to,
         };
-        Window { from: self.from, to: end }
+        Window {
+            from: self.from,
+            to: end,
+        }
     }
 
     /// The cursor after a page: the next page of this slice, else the next slice, else none.
@@ -53,13 +59,19 @@ impl WindowCursor {
         next_page: Option<String>,
     ) -> Option<Cursor> {
         let next = match next_page {
-            Some(page) => WindowCursor { from: self.from, page: Some(page) },
+            Some(page) => WindowCursor {
+                from: self.from,
+                page: Some(page),
+            },
             None => {
                 let slice = self.slice(window, max);
                 if slice.to >= window.to {
                     return None;
                 }
-                WindowCursor { from: slice.to, page: None }
+                WindowCursor {
+                    from: slice.to,
+                    page: None,
+                }
             }
         };
         serde_json::to_string(&next).ok().map(Cursor)
@@ -89,7 +101,11 @@ mod tests {
         assert!(slice2.advance(&window, max, None).is_none());
 
         assert!(WindowCursor::resume(&window, Some(&Cursor("garbage".into()))).is_err());
-        let other = Window::new(from - chrono::TimeDelta::days(40), from - chrono::TimeDelta::days(30)).unwrap();
+        let other = Window::new(
+            from - chrono::TimeDelta::days(40),
+            from - chrono::TimeDelta::days(30),
+        )
+        .unwrap();
         assert!(WindowCursor::resume(&other, Some(&slice2_cursor(&slice2))).is_err());
     }
 

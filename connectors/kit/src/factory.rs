@@ -63,7 +63,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
-        ConfigError { key: key.into(), reason: reason.into() }
+        ConfigError {
+            key: key.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -83,7 +86,10 @@ pub fn parse_credentials<T: DeserializeOwned>(
     keys: &[CredentialKey],
 ) -> Result<T, ConfigError> {
     if !value.is_object() {
-        return Err(ConfigError::new("(root)", "credentials must be a JSON object"));
+        return Err(ConfigError::new(
+            "(root)",
+            "credentials must be a JSON object",
+        ));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let key = e.path().to_string();
@@ -93,7 +99,9 @@ pub fn parse_credentials<T: DeserializeOwned>(
             let name = missing.trim_end_matches('`');
             return ConfigError::new(name, "is required but missing");
         }
-        let secret = keys.iter().any(|k| k.secret && key.split('.').next() == Some(k.name));
+        let secret = keys
+            .iter()
+            .any(|k| k.secret && key.split('.').next() == Some(k.name));
         if secret {
             ConfigError::new(key, "has the wrong type or format")
         } else {
@@ -170,9 +178,21 @@ mod tests {
     }
 
     const KEYS: &[CredentialKey] = &[
-        CredentialKey { name: "client_id", required: true, secret: false },
-        CredentialKey { name: "client_secret", required: true, secret: true },
-        CredentialKey { name: "marketplace_ids", required: true, secret: false },
+        CredentialKey {
+            name: "client_id",
+            required: true,
+            secret: false,
+        },
+        CredentialKey {
+            name: "client_secret",
+            required: true,
+            secret: true,
+        },
+        CredentialKey {
+            name: "marketplace_ids",
+            required: true,
+            secret: false,
+        },
     ];
 
     #[test]
@@ -181,12 +201,14 @@ mod tests {
         let e = parse_credentials::<Creds>(&missing, KEYS).unwrap_err();
         assert_eq!(e.key, "client_secret");
 
-        let wrong = serde_json::json!({"client_id": "a", "client_secret": 1234567, "marketplace_ids": []});
+        let wrong =
+            serde_json::json!({"client_id": "a", "client_secret": 1234567, "marketplace_ids": []});
         let e = parse_credentials::<Creds>(&wrong, KEYS).unwrap_err();
         assert_eq!(e.key, "client_secret");
         assert!(!e.to_string().contains("1234567"), "{e}");
 
-        let bad_list = serde_json::json!({"client_id": "a", "client_secret": "s", "marketplace_ids": "US"});
+        let bad_list =
+            serde_json::json!({"client_id": "a", "client_secret": "s", "marketplace_ids": "US"});
         let e = parse_credentials::<Creds>(&bad_list, KEYS).unwrap_err();
         assert_eq!(e.key, "marketplace_ids");
 

@@ -78,9 +78,9 @@ pub struct ResponseSpec {
 pub fn json_contains(actual: &serde_json::Value, expected: &serde_json::Value) -> bool {
     use serde_json::Value;
     match (actual, expected) {
-        (Value::Object(a), Value::Object(e)) => {
-            e.iter().all(|(k, ev)| a.get(k).is_some_and(|av| json_contains(av, ev)))
-        }
+        (Value::Object(a), Value::Object(e)) => e
+            .iter()
+            .all(|(k, ev)| a.get(k).is_some_and(|av| json_contains(av, ev))),
         (Value::Array(a), Value::Array(e)) => {
             a.len() == e.len() && a.iter().zip(e).all(|(av, ev)| json_contains(av, ev))
         }
@@ -96,8 +96,14 @@ mod tests {
     #[test]
     fn partial_json_match() {
         let actual = json!({"order_list": [{"order_sn": "A", "package_number": "P"}], "x": 1});
-        assert!(json_contains(&actual, &json!({"order_list": [{"order_sn": "A"}]})));
-        assert!(!json_contains(&actual, &json!({"order_list": [{"order_sn": "B"}]})));
+        assert!(json_contains(
+            &actual,
+            &json!({"order_list": [{"order_sn": "A"}]})
+        ));
+        assert!(!json_contains(
+            &actual,
+            &json!({"order_list": [{"order_sn": "B"}]})
+        ));
         assert!(!json_contains(&actual, &json!({"y": 1})));
     }
 }

@@ -59,7 +59,10 @@ mod tests {
                 "https://sellingpartnerapi-na.amazon.com/orders/2026-01-01/orders?x=1",
                 "http://127.0.0.1:9000/orders/2026-01-01/orders?x=1",
             ),
-            ("https://api.amazon.com/auth/o2/token", "http://127.0.0.1:9000/auth/o2/token"),
+            (
+                "https://api.amazon.com/auth/o2/token",
+                "http://127.0.0.1:9000/auth/o2/token",
+            ),
             (
                 "https://s3.amazonaws.com/bucket/doc.pdf",
                 "http://127.0.0.1:9000/bucket/doc.pdf",
@@ -69,11 +72,17 @@ mod tests {
         }
         let prefixed = Hosts::new(Some(Url::parse("http://localhost:1/sandbox/").unwrap()));
         assert_eq!(
-            prefixed.resolve("https://partner.shopeemobile.com/api/v2/x").unwrap().as_str(),
+            prefixed
+                .resolve("https://partner.shopeemobile.com/api/v2/x")
+                .unwrap()
+                .as_str(),
             "http://localhost:1/sandbox/api/v2/x"
         );
         assert_eq!(
-            Hosts::default().resolve("https://a.example/p").unwrap().as_str(),
+            Hosts::default()
+                .resolve("https://a.example/p")
+                .unwrap()
+                .as_str(),
             "https://a.example/p"
         );
     }

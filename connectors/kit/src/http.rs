@@ -111,9 +111,8 @@ impl ApiRequest {
     }
 
     pub fn json(mut self, body: &impl Serialize) -> Result<Self, MarketplaceError> {
-        let value = serde_json::to_value(body).map_err(|e| {
-            MarketplaceError::permanent(format!("cannot encode request body: {e}"))
-        })?;
+        let value = serde_json::to_value(body)
+            .map_err(|e| MarketplaceError::permanent(format!("cannot encode request body: {e}")))?;
         self.body = Body::Json(value);
         Ok(self)
     }
@@ -133,7 +132,9 @@ impl ApiRequest {
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
             let mut v = HeaderValue::from_str(value).map_err(|_| {
-                MarketplaceError::permanent(format!("header `{name}` has a value that is not valid in HTTP"))
+                MarketplaceError::permanent(format!(
+                    "header `{name}` has a value that is not valid in HTTP"
+                ))
             })?;
             v.set_sensitive(true);
             headers.insert(name.clone(), v);
@@ -141,7 +142,10 @@ impl ApiRequest {
         let body = match &self.body {
             Body::Empty => Bytes::new(),
             Body::Json(v) => {
-                headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                headers.insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
                 Bytes::from(serde_json::to_vec(v).map_err(|e| {
                     MarketplaceError::permanent(format!("cannot encode request body: {e}"))
                 })?)
@@ -156,14 +160,22 @@ impl ApiRequest {
                     .finish();
                 Bytes::from(encoded)
             }
-            Body::Raw { content_type, bytes } => {
+            Body::Raw {
+                content_type,
+                bytes,
+            } => {
                 if let Ok(ct) = HeaderValue::from_str(content_type) {
                     headers.insert(http::header::CONTENT_TYPE, ct);
                 }
                 bytes.clone()
             }
         };
-        Ok(WireRequest { method: self.method.clone(), url, headers, body })
+        Ok(WireRequest {
+            method: self.method.clone(),
+            url,
+            headers,
+            body,
+        })
     }
 }
 
@@ -311,7 +323,11 @@ impl HttpClient {
             Some(t) => Arc::clone(t),
             None => Arc::new(
                 reqwest::Client::builder()
-                    .user_agent(concat!("omsync/", env!("CARGO_PKG_VERSION"), " (Language=Rust)"))
+                    .user_agent(concat!(
+                        "omsync/",
+                        env!("CARGO_PKG_VERSION"),
+                        " (Language=Rust)"
+                    ))
                     .connect_timeout(Duration::from_secs(10))
                     .build()
                     .map_err(|e| {
@@ -350,7 +366,9 @@ impl HttpClient {
 
     /// The platform URL `url`, with the base-URL override applied.
     pub fn url(&self, url: &str) -> Result<Url, MarketplaceError> {
-        self.hosts.resolve(url).map_err(|e| e.with_platform(self.platform))
+        self.hosts
+            .resolve(url)
+            .map_err(|e| e.with_platform(self.platform))
     }
 
     /// Send with the connector's classifier.
@@ -360,7 +378,8 @@ impl HttpClient {
         auth: Option<&dyn Authorizer>,
     ) -> Result<RawResponse, MarketplaceError> {
         let classifier = Arc::clone(&self.classifier);
-        self.send_classified(request, auth, classifier.as_ref()).await
+        self.send_classified(request, auth, classifier.as_ref())
+            .await
     }
 
     /// Send with another classifier (a token endpoint speaks OAuth2, not the platform API).
@@ -371,7 +390,8 @@ impl HttpClient {
         classifier: &dyn ResponseClassifier,
     ) -> Result<RawResponse, MarketplaceError> {
         let operation = request.operation;
-        let context = |e: MarketplaceError| e.with_platform(self.platform).with_operation(operation);
+        let context =
+            |e: MarketplaceError| e.with_platform(self.platform).with_operation(operation);
         let started = Instant::now();
         let mut backoff = self.retry.backoff();
         let mut reauthorized = false;
@@ -437,7 +457,11 @@ impl HttpClient {
             let status = response.status();
             let headers = response.headers().clone();
             let body = response.bytes().await?;
-            Ok::<_, reqwest::Error>(RawResponse { status, headers, body })
+            Ok::<_, reqwest::Error>(RawResponse {
+                status,
+                headers,
+                body,
+            })
         };
         // `None` is a timeout; `Some` a transport error.
         let result: Result<RawResponse, Option<reqwest::Error>> = match self.timeout {

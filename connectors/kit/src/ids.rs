@@ -28,7 +28,11 @@ pub fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Er
 
 /// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 10.2.3).
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let v = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let v = headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }

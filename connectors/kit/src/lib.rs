@@ -20,14 +20,13 @@ pub mod sign;
 pub mod token;
 
 pub use factory::{
-    parse_credentials, ConfigError, ConnectorFactory, ConnectorOptions, CredentialKey, MockRejection,
-    WireRequest,
+    parse_credentials, ConfigError, ConnectorFactory, ConnectorOptions, CredentialKey,
+    MockRejection, WireRequest,
 };
 pub use hosts::Hosts;
 pub use http::{
     decode_json, ApiRequest, Authorizer, Body, CallCounts, CallStats, HttpClient, RawResponse,
-    ResponseClassifier,
-    Transport,
+    ResponseClassifier, Transport,
 };
 pub use limit::RateLimits;
 pub use record::Recorder;

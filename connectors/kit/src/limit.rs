@@ -62,7 +62,9 @@ impl RateLimits {
 
     /// Declare (or redeclare) the quota of an endpoint class.
     pub fn declare(&self, class: &'static str, spec: RateSpec) {
-        let clock = TokioClock { origin: tokio::time::Instant::now() };
+        let clock = TokioClock {
+            origin: tokio::time::Instant::now(),
+        };
         let bucket = Arc::new(RateLimiter::direct_with_clock(quota(spec), clock));
         if let Ok(mut classes) = self.classes.write() {
             classes.insert(class, Class { spec, bucket });
@@ -82,21 +84,34 @@ impl RateLimits {
     /// The platform told us the rate it applies now (Amazon `x-amzn-RateLimit-Limit`). A new
     /// bucket starts with its burst spent so the change never lets a burst through.
     pub fn adjust(&self, class: &'static str, per_second: f64) {
-        let Some(current) = self.spec(class) else { return };
+        let Some(current) = self.spec(class) else {
+            return;
+        };
         if !(per_second.is_finite() && per_second > 0.0)
             || (current.per_second - per_second).abs() <= f64::EPSILON * per_second.max(1.0)
         {
             return;
         }
-        let spec = RateSpec { per_second, burst: current.burst };
-        let clock = TokioClock { origin: tokio::time::Instant::now() };
+        let spec = RateSpec {
+            per_second,
+            burst: current.burst,
+        };
+        let clock = TokioClock {
+            origin: tokio::time::Instant::now(),
+        };
         let bucket = RateLimiter::direct_with_clock(quota(spec), clock);
         if let Some(n) = NonZeroU32::new(spec.burst.max(1)) {
             // Drain the fresh bucket: the account has been spending from the old one.
             let _ = bucket.check_n(n);
         }
         if let Ok(mut classes) = self.classes.write() {
-            classes.insert(class, Class { spec, bucket: Arc::new(bucket) });
+            classes.insert(
+                class,
+                Class {
+                    spec,
+                    bucket: Arc::new(bucket),
+                },
+            );
         }
     }
 
@@ -135,7 +150,11 @@ mod tests {
             stamps.push(start.elapsed());
         }
         // Burst of 4, then 2 per second: 40 requests need (40 - 4) / 2 = 18 seconds.
-        assert!(start.elapsed() >= Duration::from_secs(18), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_secs(18),
+            "{:?}",
+            start.elapsed()
+        );
         let seconds = start.elapsed().as_secs() + 1;
         for s in 1..seconds {
             let in_window = stamps
@@ -159,7 +178,11 @@ mod tests {
         let start = tokio::time::Instant::now();
         limits.acquire("search").await;
         limits.acquire("search").await;
-        assert!(start.elapsed() >= Duration::from_secs(2), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
         assert_eq!(limits.spec("search").map(|s| s.per_second), Some(0.5));
     }
 }

@@ -33,7 +33,10 @@ impl ResponseClassifier for OAuthClassifier {
     fn classify(&self, r: &RawResponse) -> Result<(), MarketplaceError> {
         let status = r.status.as_u16();
         if status == 429 {
-            return Err(MarketplaceError::rate_limited(None, "token endpoint throttled").with_status(status));
+            return Err(
+                MarketplaceError::rate_limited(None, "token endpoint throttled")
+                    .with_status(status),
+            );
         }
         if r.status.is_server_error() {
             return Err(MarketplaceError::transient("token endpoint failed").with_status(status));
@@ -62,8 +65,14 @@ impl<'c> oauth2::AsyncHttpClient<'c> for KitOAuthClient<'_> {
                     api.headers.push((HeaderName::clone(name), v.to_owned()));
                 }
             }
-            api.body = Body::Raw { content_type, bytes: body.into() };
-            let r = self.http.send_classified(api, None, &OAuthClassifier).await?;
+            api.body = Body::Raw {
+                content_type,
+                bytes: body.into(),
+            };
+            let r = self
+                .http
+                .send_classified(api, None, &OAuthClassifier)
+                .await?;
             let mut response = http::Response::builder().status(r.status);
             for (name, value) in &r.headers {
                 response = response.header(name, value);
@@ -94,7 +103,11 @@ pub async fn refresh_token_grant(
         .exchange_refresh_token(&refresh)
         .request_async(&adapter)
         .await
-        .map_err(|e| oauth_error(e).with_platform(http.platform()).with_operation(Operation::RefreshToken))?;
+        .map_err(|e| {
+            oauth_error(e)
+                .with_platform(http.platform())
+                .with_operation(Operation::RefreshToken)
+        })?;
     Ok(TokenGrant {
         access_token: SecretString::from(response.access_token().secret().to_owned()),
         expires_in: response.expires_in(),
@@ -111,13 +124,16 @@ fn oauth_error(
     match e {
         RequestTokenError::ServerResponse(body) => {
             let code = body.error().as_ref().to_owned();
-            let message = body.error_description().cloned().unwrap_or_else(|| code.clone());
+            let message = body
+                .error_description()
+                .cloned()
+                .unwrap_or_else(|| code.clone());
             let kind_error = match body.error() {
                 BasicErrorResponseType::InvalidGrant
                 | BasicErrorResponseType::InvalidClient
-                | BasicErrorResponseType::UnauthorizedClient => {
-                    MarketplaceError::unauthorized(format!("the seller must re-authorize: {message}"))
-                }
+                | BasicErrorResponseType::UnauthorizedClient => MarketplaceError::unauthorized(
+                    format!("the seller must re-authorize: {message}"),
+                ),
                 _ => MarketplaceError::permanent(message),
             };
             kind_error.with_code(code)

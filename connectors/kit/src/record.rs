@@ -70,7 +70,10 @@ const PERSONAL_KEYS: &[&str] = &[
 ];
 
 fn normalize(key: &str) -> String {
-    key.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect()
+    key.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 fn is_secret(key: &str, extra: &[&str]) -> bool {
@@ -115,7 +118,9 @@ pub struct Recorder {
 
 impl fmt::Debug for Recorder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Recorder").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("Recorder")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -124,7 +129,11 @@ impl Recorder {
     pub fn new(dir: impl Into<PathBuf>, extra_keys: &[&'static str]) -> std::io::Result<Self> {
         let dir = dir.into();
         std::fs::create_dir_all(&dir)?;
-        Ok(Recorder { dir, extra_keys: extra_keys.to_vec(), exchanges: Mutex::new(Vec::new()) })
+        Ok(Recorder {
+            dir,
+            extra_keys: extra_keys.to_vec(),
+            exchanges: Mutex::new(Vec::new()),
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -139,7 +148,10 @@ impl Recorder {
     }
 
     fn try_record(&self, request: &WireRequest, response: &RawResponse) -> std::io::Result<()> {
-        let mut exchanges = self.exchanges.lock().map_err(|_| std::io::Error::other("poisoned"))?;
+        let mut exchanges = self
+            .exchanges
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?;
         let n = exchanges.len() + 1;
         let slug: String = request
             .url
@@ -156,7 +168,8 @@ impl Recorder {
             .url
             .query_pairs()
             .filter(|(k, _)| {
-                !is_secret_param(k, &self.extra_keys) && !VOLATILE_KEYS.contains(&normalize(k).as_str())
+                !is_secret_param(k, &self.extra_keys)
+                    && !VOLATILE_KEYS.contains(&normalize(k).as_str())
             })
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
@@ -178,7 +191,12 @@ impl Recorder {
         }
 
         let mut headers = BTreeMap::new();
-        for keep in ["content-type", "retry-after", "x-amzn-ratelimit-limit", "x-amzn-requestid"] {
+        for keep in [
+            "content-type",
+            "retry-after",
+            "x-amzn-ratelimit-limit",
+            "x-amzn-requestid",
+        ] {
             if let Some(v) = response.headers.get(keep).and_then(|v| v.to_str().ok()) {
                 headers.insert(keep.to_owned(), v.to_owned());
             }
@@ -200,7 +218,11 @@ impl Recorder {
         exchanges.push(Exchange {
             name,
             request: matcher,
-            response: ResponseSpec { status: response.status.as_u16(), headers, body_file },
+            response: ResponseSpec {
+                status: response.status.as_u16(),
+                headers,
+                body_file,
+            },
             times: Some(1),
             priority: Some(u8::try_from(n.min(250)).unwrap_or(250)),
             expect_calls: None,
@@ -210,7 +232,11 @@ impl Recorder {
 
     /// Write `scenario.json` with everything recorded so far.
     pub fn finish(&self, description: &str) -> std::io::Result<PathBuf> {
-        let exchanges = self.exchanges.lock().map_err(|_| std::io::Error::other("poisoned"))?.clone();
+        let exchanges = self
+            .exchanges
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .clone();
         let scenario = Scenario {
             description: description.to_owned(),
             source: format!("recorded {}", chrono::Utc::now().format("%Y-%m-%d")),

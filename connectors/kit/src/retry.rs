@@ -51,7 +51,9 @@ impl RetryConfig {
             .with_max_delay(self.max_delay)
             .with_max_times(self.max_retries)
             .build();
-        Backoff { delays: Box::new(delays) }
+        Backoff {
+            delays: Box::new(delays),
+        }
     }
 }
 
@@ -86,9 +88,15 @@ mod tests {
         assert_eq!(waits.len(), 3);
         for w in &waits {
             // Jitter adds up to one more step; never beyond twice the cap.
-            assert!(*w >= Duration::from_millis(100) && *w <= Duration::from_secs(2), "{w:?}");
+            assert!(
+                *w >= Duration::from_millis(100) && *w <= Duration::from_secs(2),
+                "{w:?}"
+            );
         }
         let mut b = cfg.backoff();
-        assert_eq!(b.next_wait(Some(Duration::from_secs(2))), Some(Duration::from_secs(2)));
+        assert_eq!(
+            b.next_wait(Some(Duration::from_secs(2))),
+            Some(Duration::from_secs(2))
+        );
     }
 }

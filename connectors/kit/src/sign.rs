@@ -32,7 +32,11 @@ pub fn sha256_hex(data: &[u8]) -> String {
 
 /// Constant-time comparison of two signatures, for mock platforms verifying requests.
 pub fn signatures_match(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]

@@ -66,7 +66,9 @@ pub struct TokenCache {
 
 impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenCache").field("source", &self.source).finish_non_exhaustive()
+        f.debug_struct("TokenCache")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
     }
 }
 
@@ -80,7 +82,11 @@ impl TokenCache {
         sink: Option<Arc<dyn TokenSink>>,
     ) -> Self {
         TokenCache {
-            state: Mutex::new(State { access: access.map(|a| (a, None)), refresh, generation: 0 }),
+            state: Mutex::new(State {
+                access: access.map(|a| (a, None)),
+                refresh,
+                generation: 0,
+            }),
             source,
             sink,
             skew: Duration::from_secs(60),
@@ -94,7 +100,10 @@ impl TokenCache {
         if let Some((secret, expires)) = &state.access {
             let fresh = expires.is_none_or(|at| Instant::now() + self.skew < at);
             if fresh {
-                return Ok(AccessToken { secret: secret.clone(), generation: state.generation });
+                return Ok(AccessToken {
+                    secret: secret.clone(),
+                    generation: state.generation,
+                });
             }
         }
         let grant = self.source.refresh(&state.refresh).await?;
@@ -110,7 +119,10 @@ impl TokenCache {
         let expires = grant.expires_in.map(|d| Instant::now() + d);
         state.access = Some((grant.access_token.clone(), expires));
         tracing::debug!(generation = state.generation, "access token refreshed");
-        Ok(AccessToken { secret: grant.access_token, generation: state.generation })
+        Ok(AccessToken {
+            secret: grant.access_token,
+            generation: state.generation,
+        })
     }
 
     /// The platform refused the token of `generation`. Only the first report of a generation
@@ -134,7 +146,11 @@ pub struct HeaderTokenAuth {
 
 impl HeaderTokenAuth {
     pub fn new(cache: TokenCache, header: http::HeaderName, prefix: &'static str) -> Self {
-        HeaderTokenAuth { cache, header, prefix }
+        HeaderTokenAuth {
+            cache,
+            header,
+            prefix,
+        }
     }
 
     pub fn cache(&self) -> &TokenCache {
@@ -150,7 +166,10 @@ impl crate::http::Authorizer for HeaderTokenAuth {
     ) -> Result<Option<u64>, MarketplaceError> {
         use secrecy::ExposeSecret;
         let token = self.cache.get().await?;
-        request.set_header(self.header.clone(), format!("{}{}", self.prefix, token.secret.expose_secret()));
+        request.set_header(
+            self.header.clone(),
+            format!("{}{}", self.prefix, token.secret.expose_secret()),
+        );
         Ok(Some(token.generation))
     }
 
@@ -209,7 +228,9 @@ mod tests {
         let tasks: Vec<_> = (0..50)
             .map(|_| {
                 let c = cache.clone();
-                tokio::spawn(async move { c.get().await.map(|t| t.secret.expose_secret().to_owned()) })
+                tokio::spawn(
+                    async move { c.get().await.map(|t| t.secret.expose_secret().to_owned()) },
+                )
             })
             .collect();
         for t in tasks {
@@ -227,7 +248,10 @@ mod tests {
         cache.invalidate(1).await; // stale report: ignored
         assert_eq!(cache.get().await.unwrap().generation, 2);
         assert_eq!(source.calls.load(Ordering::SeqCst), 2);
-        assert_eq!(sink.0.lock().unwrap().last().map(String::as_str), Some("r0-rotated-rotated"));
+        assert_eq!(
+            sink.0.lock().unwrap().last().map(String::as_str),
+            Some("r0-rotated-rotated")
+        );
         assert!(!format!("{t:?}").contains("access-2"));
     }
 

@@ -55,7 +55,13 @@ impl TokenSource for WireTokens {
 }
 
 fn client(options: &ConnectorOptions, limits: RateLimits) -> HttpClient {
-    HttpClient::new(Platform::Amazon, options, limits, Arc::new(StatusClassifier)).unwrap()
+    HttpClient::new(
+        Platform::Amazon,
+        options,
+        limits,
+        Arc::new(StatusClassifier),
+    )
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,13 +102,23 @@ async fn fifty_concurrent_calls_with_an_expired_token_cause_one_refresh() {
         Some(SecretString::from("Atza|expired".to_owned())),
         None,
     );
-    let auth = Arc::new(HeaderTokenAuth::new(cache, HeaderName::from_static("x-amz-access-token"), ""));
-    let url = http.url("https://sellingpartnerapi-na.amazon.com/orders").unwrap();
+    let auth = Arc::new(HeaderTokenAuth::new(
+        cache,
+        HeaderName::from_static("x-amz-access-token"),
+        "",
+    ));
+    let url = http
+        .url("https://sellingpartnerapi-na.amazon.com/orders")
+        .unwrap();
     let calls: Vec<_> = (0..50)
         .map(|_| {
             let (http, auth, url) = (http.clone(), auth.clone(), url.clone());
             tokio::spawn(async move {
-                http.send(ApiRequest::get(Operation::PullOrders, "orders", url), Some(auth.as_ref())).await
+                http.send(
+                    ApiRequest::get(Operation::PullOrders, "orders", url),
+                    Some(auth.as_ref()),
+                )
+                .await
             })
         })
         .collect();
@@ -133,14 +149,20 @@ struct Scripted {
 impl Scripted {
     fn new(mut answers: Vec<Answer>) -> Arc<Self> {
         answers.reverse();
-        Arc::new(Scripted { answers: Mutex::new(answers), sent_at: Mutex::new(Vec::new()) })
+        Arc::new(Scripted {
+            answers: Mutex::new(answers),
+            sent_at: Mutex::new(Vec::new()),
+        })
     }
 }
 
 #[async_trait]
 impl Transport for Scripted {
     async fn send(&self, _r: reqwest::Request) -> Result<reqwest::Response, reqwest::Error> {
-        self.sent_at.lock().unwrap().push(tokio::time::Instant::now());
+        self.sent_at
+            .lock()
+            .unwrap()
+            .push(tokio::time::Instant::now());
         let (status, headers) = self.answers.lock().unwrap().pop().unwrap_or((200, vec![]));
         let mut b = http::Response::builder().status(status);
         for (k, v) in headers {
@@ -155,16 +177,25 @@ async fn a_429_with_retry_after_2_waits_at_least_2_seconds() {
     let transport = Scripted::new(vec![(429, vec![("retry-after", "2")]), (200, vec![])]);
     let options = ConnectorOptions {
         transport: Some(transport.clone()),
-        retry: RetryConfig { min_delay: Duration::from_millis(10), ..RetryConfig::default() },
+        retry: RetryConfig {
+            min_delay: Duration::from_millis(10),
+            ..RetryConfig::default()
+        },
         ..ConnectorOptions::default()
     };
     let http = client(&options, RateLimits::new());
     let url = http.url("https://api.example.com/orders").unwrap();
     let started = tokio::time::Instant::now();
-    http.send(ApiRequest::get(Operation::PullOrders, "orders", url), None).await.unwrap();
+    http.send(ApiRequest::get(Operation::PullOrders, "orders", url), None)
+        .await
+        .unwrap();
     let sent = transport.sent_at.lock().unwrap().clone();
     assert_eq!(sent.len(), 2);
-    assert!(sent[1] - sent[0] >= Duration::from_secs(2), "waited {:?}", sent[1] - sent[0]);
+    assert!(
+        sent[1] - sent[0] >= Duration::from_secs(2),
+        "waited {:?}",
+        sent[1] - sent[0]
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
     let stats = http.stats();
     assert_eq!((stats.requests, stats.throttled, stats.retries), (2, 1, 1));
@@ -173,10 +204,16 @@ async fn a_429_with_retry_after_2_waits_at_least_2_seconds() {
 #[tokio::test(start_paused = true)]
 async fn errors_that_cannot_succeed_are_not_retried() {
     let transport = Scripted::new(vec![(400, vec![]), (200, vec![])]);
-    let options = ConnectorOptions { transport: Some(transport.clone()), ..ConnectorOptions::default() };
+    let options = ConnectorOptions {
+        transport: Some(transport.clone()),
+        ..ConnectorOptions::default()
+    };
     let http = client(&options, RateLimits::new());
     let url = http.url("https://api.example.com/orders").unwrap();
-    let err = http.send(ApiRequest::get(Operation::PullOrders, "orders", url), None).await.unwrap_err();
+    let err = http
+        .send(ApiRequest::get(Operation::PullOrders, "orders", url), None)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Permanent);
     assert_eq!(err.platform(), Some(Platform::Amazon));
     assert_eq!(transport.sent_at.lock().unwrap().len(), 1);
@@ -185,12 +222,18 @@ async fn errors_that_cannot_succeed_are_not_retried() {
     let transport = Scripted::new(vec![(503, vec![]); 10]);
     let options = ConnectorOptions {
         transport: Some(transport.clone()),
-        retry: RetryConfig { max_retries: 3, ..RetryConfig::default() },
+        retry: RetryConfig {
+            max_retries: 3,
+            ..RetryConfig::default()
+        },
         ..ConnectorOptions::default()
     };
     let http = client(&options, RateLimits::new());
     let url = http.url("https://api.example.com/orders").unwrap();
-    let err = http.send(ApiRequest::get(Operation::PullOrders, "orders", url), None).await.unwrap_err();
+    let err = http
+        .send(ApiRequest::get(Operation::PullOrders, "orders", url), None)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transient);
     assert_eq!(transport.sent_at.lock().unwrap().len(), 4);
 }
@@ -198,7 +241,10 @@ async fn errors_that_cannot_succeed_are_not_retried() {
 #[tokio::test(start_paused = true)]
 async fn a_connector_never_exceeds_its_declared_quota() {
     let transport = Scripted::new(vec![]);
-    let options = ConnectorOptions { transport: Some(transport.clone()), ..ConnectorOptions::default() };
+    let options = ConnectorOptions {
+        transport: Some(transport.clone()),
+        ..ConnectorOptions::default()
+    };
     // Amazon's sandbox quota: 5 requests a second, burst 15.
     let http = client(&options, RateLimits::new().with("orders", 5.0, 15));
     let url = http.url("https://api.example.com/orders").unwrap();
@@ -208,9 +254,12 @@ async fn a_connector_never_exceeds_its_declared_quota() {
             let (http, url) = (http.clone(), url.clone());
             tokio::spawn(async move {
                 for _ in 0..10 {
-                    http.send(ApiRequest::get(Operation::PullOrders, "orders", url.clone()), None)
-                        .await
-                        .unwrap();
+                    http.send(
+                        ApiRequest::get(Operation::PullOrders, "orders", url.clone()),
+                        None,
+                    )
+                    .await
+                    .unwrap();
                 }
             })
         })
@@ -218,8 +267,13 @@ async fn a_connector_never_exceeds_its_declared_quota() {
     for t in tasks {
         t.await.unwrap();
     }
-    let sent: Vec<f64> =
-        transport.sent_at.lock().unwrap().iter().map(|t| (*t - start).as_secs_f64()).collect();
+    let sent: Vec<f64> = transport
+        .sent_at
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|t| (*t - start).as_secs_f64())
+        .collect();
     assert_eq!(sent.len(), 200);
     // 200 requests, 15 at once, then 5 a second: at least 37 simulated seconds.
     let last = sent.iter().cloned().fold(0.0, f64::max);
@@ -228,7 +282,10 @@ async fn a_connector_never_exceeds_its_declared_quota() {
     // once the burst is spent, no more than the rate.
     for &t0 in &sent {
         let in_window = sent.iter().filter(|&&t| t >= t0 && t < t0 + 1.0).count();
-        assert!(in_window <= 15 + 5, "{in_window} requests in [{t0}, {t0}+1)");
+        assert!(
+            in_window <= 15 + 5,
+            "{in_window} requests in [{t0}, {t0}+1)"
+        );
         if t0 >= 3.0 {
             assert!(in_window <= 5, "{in_window} requests in [{t0}, {t0}+1)");
         }
@@ -301,10 +358,15 @@ async fn no_secret_in_debug_output_or_log_lines() {
         None,
     );
     let auth = HeaderTokenAuth::new(cache, HeaderName::from_static("x-amz-access-token"), "");
-    let url = http.url("https://sellingpartnerapi-na.amazon.com/orders").unwrap();
+    let url = http
+        .url("https://sellingpartnerapi-na.amazon.com/orders")
+        .unwrap();
     let request = ApiRequest::get(Operation::PullOrders, "orders", url)
         .query("access_token", "SECRET-IN-QUERY")
-        .header(HeaderName::from_static("x-amz-access-token"), "Atza|SECRET-HEADER");
+        .header(
+            HeaderName::from_static("x-amz-access-token"),
+            "Atza|SECRET-HEADER",
+        );
     let err = http.send(request.clone(), Some(&auth)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthorized);
 
@@ -312,7 +374,10 @@ async fn no_secret_in_debug_output_or_log_lines() {
         "{}\n{err}\n{err:?}\n{request:?}\n{auth:?}\n{http:?}\n{options:?}",
         String::from_utf8_lossy(&logs.0.lock().unwrap())
     );
-    assert!(shown.contains("platform call"), "logging was not captured:\n{shown}");
+    assert!(
+        shown.contains("platform call"),
+        "logging was not captured:\n{shown}"
+    );
     for secret in ["SECRET", "client-secret-XYZ"] {
         assert!(!shown.contains(secret), "`{secret}` leaked:\n{shown}");
     }
@@ -334,7 +399,10 @@ async fn the_token_endpoint_answer_invalid_grant_means_reauthorize() {
         ..ConnectorOptions::default()
     };
     let http = client(&options, RateLimits::new());
-    let err = WireTokens { http }.refresh(&SecretString::from("Atzr|x".to_owned())).await.unwrap_err();
+    let err = WireTokens { http }
+        .refresh(&SecretString::from("Atzr|x".to_owned()))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthorized);
     assert_eq!(err.code(), Some("invalid_grant"));
     assert_eq!(err.operation(), Some(Operation::RefreshToken));

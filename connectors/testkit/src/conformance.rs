@@ -53,12 +53,20 @@ impl Target {
     /// A fresh connector (as a restarted daemon would build) pointed at `server`.
     pub fn connector(&self, server: &MockServer, loaded: &LoadedScenario) -> Arc<dyn Marketplace> {
         let options = ConnectorOptions {
-            base_url: Some(server.uri().parse().unwrap_or_else(|e| panic!("mock uri: {e}"))),
+            base_url: Some(
+                server
+                    .uri()
+                    .parse()
+                    .unwrap_or_else(|e| panic!("mock uri: {e}")),
+            ),
             retry: RetryConfig::fast(),
             timeout: Some(Duration::from_secs(10)),
             ..ConnectorOptions::default()
         };
-        let store = StoreRef { id: STORE, platform: self.factory.platform() };
+        let store = StoreRef {
+            id: STORE,
+            platform: self.factory.platform(),
+        };
         self.factory
             .build(store, &loaded.credentials, options)
             .unwrap_or_else(|e| panic!("{}: credentials.json: {e}", loaded.dir.display()))
@@ -70,7 +78,8 @@ fn window(loaded: &LoadedScenario) -> Window {
         .expect
         .window
         .unwrap_or_else(|| panic!("{}: expect.window is required", loaded.dir.display()));
-    Window::new(spec.from, spec.to).unwrap_or_else(|| panic!("{}: empty window", loaded.dir.display()))
+    Window::new(spec.from, spec.to)
+        .unwrap_or_else(|| panic!("{}: empty window", loaded.dir.display()))
 }
 
 /// Everything a pull of `window` returned, page by page.
@@ -110,7 +119,12 @@ fn assert_exact_set(loaded: &LoadedScenario, got: &[String]) {
     let unique: BTreeSet<&String> = got.iter().collect();
     assert_eq!(unique.len(), got.len(), "duplicate orders in {got:?}");
     let want: BTreeSet<&String> = loaded.expect.orders.iter().collect();
-    assert_eq!(unique, want, "{}: orders pulled differ from expect.orders", loaded.dir.display());
+    assert_eq!(
+        unique,
+        want,
+        "{}: orders pulled differ from expect.orders",
+        loaded.dir.display()
+    );
 }
 
 fn assert_well_formed(target: &Target, loaded: &LoadedScenario, orders: &[PlatformOrder]) {
@@ -126,18 +140,29 @@ fn assert_well_formed(target: &Target, loaded: &LoadedScenario, orders: &[Platfo
             window.contains(o.created_at) || window.contains(o.updated_at),
             "{at}: neither created nor updated inside the window"
         );
-        assert_eq!(o.currency.len(), 3, "{at}: currency `{}` is not ISO 4217", o.currency);
+        assert_eq!(
+            o.currency.len(),
+            3,
+            "{at}: currency `{}` is not ISO 4217",
+            o.currency
+        );
         assert!(!o.lines.is_empty(), "{at}: no lines");
         for l in &o.lines {
             assert!(l.quantity > 0, "{at}: line with quantity 0");
-            assert!(l.unit_price >= rust_decimal_zero(), "{at}: negative unit price");
+            assert!(
+                l.unit_price >= rust_decimal_zero(),
+                "{at}: negative unit price"
+            );
         }
         let raw: serde_json::Value = serde_json::from_str(o.raw_json())
             .unwrap_or_else(|e| panic!("{at}: raw is not JSON: {e}"));
         assert!(raw.is_object(), "{at}: raw is not the order object");
     }
     if let Some(expected) = &loaded.expect.order {
-        let id = expected.get("platform_order_id").and_then(|v| v.as_str()).unwrap_or_default();
+        let id = expected
+            .get("platform_order_id")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
         let order = orders
             .iter()
             .find(|o| o.platform_order_id == id)
@@ -167,7 +192,12 @@ fn expected_kind(loaded: &LoadedScenario) -> ErrorKind {
     ]
     .into_iter()
     .find(|k| k.as_str() == kind)
-    .unwrap_or_else(|| panic!("{}: unknown expect.error_kind `{kind}`", loaded.dir.display()))
+    .unwrap_or_else(|| {
+        panic!(
+            "{}: unknown expect.error_kind `{kind}`",
+            loaded.dir.display()
+        )
+    })
 }
 
 /// Checks wiremock's `expect_calls` now rather than when the server drops.
@@ -188,19 +218,34 @@ async fn requests_to(server: &MockServer, path: &str) -> usize {
 
 pub async fn empty_window(t: &Target) {
     let (server, loaded) = t.serve("empty").await;
-    let pulled = pull_all(t.connector(&server, &loaded).as_ref(), window(&loaded), None)
-        .await
-        .unwrap_or_else(|e| panic!("empty window: {e}"));
-    assert!(pulled.orders.is_empty() && pulled.malformed.is_empty(), "{pulled:?}");
+    let pulled = pull_all(
+        t.connector(&server, &loaded).as_ref(),
+        window(&loaded),
+        None,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("empty window: {e}"));
+    assert!(
+        pulled.orders.is_empty() && pulled.malformed.is_empty(),
+        "{pulled:?}"
+    );
     verify(&server).await;
 }
 
 pub async fn several_pages_without_gaps_or_duplicates(t: &Target) {
     let (server, loaded) = t.serve("multi-page").await;
-    let pulled = pull_all(t.connector(&server, &loaded).as_ref(), window(&loaded), None)
-        .await
-        .unwrap_or_else(|e| panic!("multi-page: {e}"));
-    assert!(pulled.pages >= loaded.expect.min_pages.unwrap_or(2), "only {} pages", pulled.pages);
+    let pulled = pull_all(
+        t.connector(&server, &loaded).as_ref(),
+        window(&loaded),
+        None,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("multi-page: {e}"));
+    assert!(
+        pulled.pages >= loaded.expect.min_pages.unwrap_or(2),
+        "only {} pages",
+        pulled.pages
+    );
     assert!(pulled.malformed.is_empty(), "{:?}", pulled.malformed);
     assert_exact_set(&loaded, &ids(&pulled.orders));
     assert_well_formed(t, &loaded, &pulled.orders);
@@ -213,7 +258,10 @@ pub async fn long_window_is_split(t: &Target) {
     let window = window(&loaded);
     if let Some(max) = connector.capabilities().max_window {
         let max = chrono::TimeDelta::from_std(max).unwrap_or(chrono::TimeDelta::MAX);
-        assert!(window.len() > max, "long-window: the window must be longer than max_window");
+        assert!(
+            window.len() > max,
+            "long-window: the window must be longer than max_window"
+        );
     }
     let pulled = pull_all(connector.as_ref(), window, None)
         .await
@@ -231,13 +279,20 @@ pub async fn resume_from_a_saved_cursor(t: &Target) {
         .pull_orders(window, None)
         .await
         .unwrap_or_else(|e| panic!("multi-page first page: {e}"));
-    let cursor = first.next_cursor.clone().expect("multi-page: the first page must have a cursor");
+    let cursor = first
+        .next_cursor
+        .clone()
+        .expect("multi-page: the first page must have a cursor");
     // Persist and reload the cursor as the daemon does, then continue on a new instance.
     let saved = serde_json::to_string(&cursor).unwrap_or_default();
     let restored: Cursor = serde_json::from_str(&saved).unwrap_or_else(|e| panic!("cursor: {e}"));
-    let rest = pull_all(t.connector(&server, &loaded).as_ref(), window, Some(restored))
-        .await
-        .unwrap_or_else(|e| panic!("resume: {e}"));
+    let rest = pull_all(
+        t.connector(&server, &loaded).as_ref(),
+        window,
+        Some(restored),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("resume: {e}"));
     let mut all = ids(&first.orders);
     all.extend(ids(&rest.orders));
     assert_exact_set(&loaded, &all);
@@ -245,40 +300,70 @@ pub async fn resume_from_a_saved_cursor(t: &Target) {
 
 pub async fn throttled_then_success(t: &Target) {
     let (server, loaded) = t.serve("throttled").await;
-    let pulled = pull_all(t.connector(&server, &loaded).as_ref(), window(&loaded), None)
-        .await
-        .unwrap_or_else(|e| panic!("throttled: the throttle was not retried: {e}"));
+    let pulled = pull_all(
+        t.connector(&server, &loaded).as_ref(),
+        window(&loaded),
+        None,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("throttled: the throttle was not retried: {e}"));
     assert_exact_set(&loaded, &ids(&pulled.orders));
     verify(&server).await;
 }
 
 pub async fn token_expired_mid_pagination_refreshes_once(t: &Target) {
     let (server, loaded) = t.serve("token-expired").await;
-    let pulled = pull_all(t.connector(&server, &loaded).as_ref(), window(&loaded), None)
-        .await
-        .unwrap_or_else(|e| panic!("token-expired: {e}"));
-    assert!(pulled.pages >= 2, "token-expired: the expiry must come mid-pagination");
+    let pulled = pull_all(
+        t.connector(&server, &loaded).as_ref(),
+        window(&loaded),
+        None,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("token-expired: {e}"));
+    assert!(
+        pulled.pages >= 2,
+        "token-expired: the expiry must come mid-pagination"
+    );
     assert_exact_set(&loaded, &ids(&pulled.orders));
-    let path = loaded.expect.token_path.as_deref().expect("token-expired: expect.token_path");
-    let want = loaded.expect.token_requests.expect("token-expired: expect.token_requests");
-    assert_eq!(requests_to(&server, path).await, want, "token endpoint calls");
+    let path = loaded
+        .expect
+        .token_path
+        .as_deref()
+        .expect("token-expired: expect.token_path");
+    let want = loaded
+        .expect
+        .token_requests
+        .expect("token-expired: expect.token_requests");
+    assert_eq!(
+        requests_to(&server, path).await,
+        want,
+        "token endpoint calls"
+    );
     verify(&server).await;
 }
 
 pub async fn server_errors_are_retried(t: &Target) {
     let (server, loaded) = t.serve("server-error").await;
-    let pulled = pull_all(t.connector(&server, &loaded).as_ref(), window(&loaded), None)
-        .await
-        .unwrap_or_else(|e| panic!("server-error: a 5xx was not retried: {e}"));
+    let pulled = pull_all(
+        t.connector(&server, &loaded).as_ref(),
+        window(&loaded),
+        None,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("server-error: a 5xx was not retried: {e}"));
     assert_exact_set(&loaded, &ids(&pulled.orders));
     verify(&server).await;
 }
 
 pub async fn client_errors_are_not_retried(t: &Target) {
     let (server, loaded) = t.serve("client-error").await;
-    let err = pull_all(t.connector(&server, &loaded).as_ref(), window(&loaded), None)
-        .await
-        .expect_err("client-error: the pull must fail");
+    let err = pull_all(
+        t.connector(&server, &loaded).as_ref(),
+        window(&loaded),
+        None,
+    )
+    .await
+    .expect_err("client-error: the pull must fail");
     assert_eq!(err.kind(), expected_kind(&loaded), "{err}");
     assert!(!err.message().is_empty());
     // The failing exchange carries `expect_calls: 1`: it was sent once, not retried.
@@ -287,12 +372,19 @@ pub async fn client_errors_are_not_retried(t: &Target) {
 
 pub async fn malformed_order_keeps_the_rest_of_the_page(t: &Target) {
     let (server, loaded) = t.serve("malformed").await;
-    let pulled = pull_all(t.connector(&server, &loaded).as_ref(), window(&loaded), None)
-        .await
-        .unwrap_or_else(|e| panic!("malformed: one bad order failed the page: {e}"));
+    let pulled = pull_all(
+        t.connector(&server, &loaded).as_ref(),
+        window(&loaded),
+        None,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("malformed: one bad order failed the page: {e}"));
     assert_exact_set(&loaded, &ids(&pulled.orders));
-    let bad: BTreeSet<String> =
-        pulled.malformed.iter().filter_map(|m| m.platform_order_id.clone()).collect();
+    let bad: BTreeSet<String> = pulled
+        .malformed
+        .iter()
+        .filter_map(|m| m.platform_order_id.clone())
+        .collect();
     let want: BTreeSet<String> = loaded.expect.malformed.iter().cloned().collect();
     assert!(!want.is_empty(), "malformed: expect.malformed is required");
     assert_eq!(bad, want, "malformed ids");
@@ -324,14 +416,22 @@ pub async fn label_is_fetched(t: &Target) {
     let want = std::fs::read(loaded.dir.join(&spec.document_file))
         .unwrap_or_else(|e| panic!("label: {}: {e}", spec.document_file));
     assert_eq!(label.format, spec.format);
-    assert!(label.bytes.as_ref() == want.as_slice(), "label bytes differ from {}", spec.document_file);
+    assert!(
+        label.bytes.as_ref() == want.as_slice(),
+        "label bytes differ from {}",
+        spec.document_file
+    );
     verify(&server).await;
 }
 
 pub async fn tracking_upload_is_idempotent(t: &Target) {
     let (server, loaded) = t.serve("tracking").await;
     let connector = t.connector(&server, &loaded);
-    let shipment = loaded.expect.tracking.clone().expect("tracking: expect.tracking");
+    let shipment = loaded
+        .expect
+        .tracking
+        .clone()
+        .expect("tracking: expect.tracking");
     let first = connector
         .upload_tracking(&shipment)
         .await
@@ -346,9 +446,13 @@ pub async fn tracking_upload_is_idempotent(t: &Target) {
 
 pub async fn the_mock_checks_what_the_platform_checks(t: &Target) {
     let (server, loaded) = t.serve("rejected-credentials").await;
-    let err = pull_all(t.connector(&server, &loaded).as_ref(), window(&loaded), None)
-        .await
-        .expect_err("rejected-credentials: the platform must refuse these credentials");
+    let err = pull_all(
+        t.connector(&server, &loaded).as_ref(),
+        window(&loaded),
+        None,
+    )
+    .await
+    .expect_err("rejected-credentials: the platform must refuse these credentials");
     assert_eq!(err.kind(), expected_kind(&loaded), "{err}");
     verify(&server).await;
 }
@@ -364,9 +468,15 @@ fn sensitive_values(t: &Target, loaded: &LoadedScenario) -> BTreeSet<String> {
     }
     collect_strings(&loaded.scenario.platform_secrets, &mut out);
     for x in &loaded.scenario.exchanges {
-        let Some(file) = &x.response.body_file else { continue };
-        let Ok(bytes) = std::fs::read(loaded.dir.join(file)) else { continue };
-        let Ok(original) = serde_json::from_slice::<serde_json::Value>(&bytes) else { continue };
+        let Some(file) = &x.response.body_file else {
+            continue;
+        };
+        let Ok(bytes) = std::fs::read(loaded.dir.join(file)) else {
+            continue;
+        };
+        let Ok(original) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            continue;
+        };
         let mut scrubbed = original.clone();
         scrub_json(&mut scrubbed, t.factory.scrub_keys());
         collect_scrubbed(&original, &scrubbed, &mut out);
@@ -387,7 +497,11 @@ fn collect_strings(v: &serde_json::Value, out: &mut BTreeSet<String>) {
     }
 }
 
-fn collect_scrubbed(original: &serde_json::Value, scrubbed: &serde_json::Value, out: &mut BTreeSet<String>) {
+fn collect_scrubbed(
+    original: &serde_json::Value,
+    scrubbed: &serde_json::Value,
+    out: &mut BTreeSet<String>,
+) {
     use serde_json::Value;
     match (original, scrubbed) {
         (Value::String(o), Value::String(s)) if s == REDACTED && o != REDACTED => {
@@ -401,7 +515,9 @@ fn collect_scrubbed(original: &serde_json::Value, scrubbed: &serde_json::Value, 
             }
         }
         (Value::Array(o), Value::Array(s)) => {
-            o.iter().zip(s).for_each(|(ov, sv)| collect_scrubbed(ov, sv, out));
+            o.iter()
+                .zip(s)
+                .for_each(|(ov, sv)| collect_scrubbed(ov, sv, out));
         }
         _ => {}
     }
@@ -421,10 +537,16 @@ pub async fn secrets_stay_out_of_debug_and_logs(t: &Target) {
             Err(e) => shown.push_str(&format!("{e}\n{e:?}\n")),
         }
     }
-    assert!(!sensitive.is_empty(), "the scenarios hold no secrets to look for");
+    assert!(
+        !sensitive.is_empty(),
+        "the scenarios hold no secrets to look for"
+    );
     shown.push_str(&crate::logs::captured());
     for value in &sensitive {
-        assert!(!shown.contains(value.as_str()), "`{value}` appears in Debug output or logs");
+        assert!(
+            !shown.contains(value.as_str()),
+            "`{value}` appears in Debug output or logs"
+        );
     }
 }
 

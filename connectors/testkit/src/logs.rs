@@ -38,7 +38,9 @@ pub fn capture() -> bool {
             .with_ansi(false)
             .with_writer(buffer.clone())
             .finish();
-        tracing::subscriber::set_global_default(subscriber).ok().map(|()| buffer)
+        tracing::subscriber::set_global_default(subscriber)
+            .ok()
+            .map(|()| buffer)
     })
     .is_some()
 }
@@ -47,6 +49,10 @@ pub fn capture() -> bool {
 pub fn captured() -> String {
     LOGS.get()
         .and_then(Option::as_ref)
-        .and_then(|b| b.0.lock().ok().map(|v| String::from_utf8_lossy(&v).into_owned()))
+        .and_then(|b| {
+            b.0.lock()
+                .ok()
+                .map(|v| String::from_utf8_lossy(&v).into_owned())
+        })
         .unwrap_or_default()
 }

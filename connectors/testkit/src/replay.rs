@@ -15,7 +15,10 @@ use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 pub fn fixtures_root() -> PathBuf {
     match std::env::var_os("OMSYNC_FIXTURES") {
         Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures"),
+        None => {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+            dir.canonicalize().unwrap_or(dir)
+        }
     }
 }
 
@@ -26,7 +29,10 @@ pub enum ReplayError {
 }
 
 fn invalid(dir: &Path, reason: impl Into<String>) -> ReplayError {
-    ReplayError::Invalid { dir: dir.to_owned(), reason: reason.into() }
+    ReplayError::Invalid {
+        dir: dir.to_owned(),
+        reason: reason.into(),
+    }
 }
 
 /// What the conformance suite should observe in a scenario (`"expect"` in scenario.json).
@@ -99,11 +105,19 @@ impl LoadedScenario {
         for x in &scenario.exchanges {
             if let Some(file) = &x.response.body_file {
                 if !dir.join(file).is_file() {
-                    return Err(invalid(dir, format!("exchange `{}`: missing body file {file}", x.name)));
+                    return Err(invalid(
+                        dir,
+                        format!("exchange `{}`: missing body file {file}", x.name),
+                    ));
                 }
             }
         }
-        Ok(LoadedScenario { dir: dir.to_owned(), scenario, credentials, expect })
+        Ok(LoadedScenario {
+            dir: dir.to_owned(),
+            scenario,
+            credentials,
+            expect,
+        })
     }
 
     /// The names of the scenarios of one platform.
@@ -160,12 +174,18 @@ async fn mount_with(
 ) -> Result<(), ReplayError> {
     let secrets = Arc::new(loaded.scenario.platform_secrets.clone());
     // First: whatever fails the platform's own checks gets the platform's rejection.
-    Mock::given(FailsPlatformCheck { factory: factory.clone(), secrets: secrets.clone() })
-        .respond_with(Rejection { factory: factory.clone(), secrets: secrets.clone() })
-        .with_priority(1)
-        .named("platform check")
-        .mount(server)
-        .await;
+    Mock::given(FailsPlatformCheck {
+        factory: factory.clone(),
+        secrets: secrets.clone(),
+    })
+    .respond_with(Rejection {
+        factory: factory.clone(),
+        secrets: secrets.clone(),
+    })
+    .with_priority(1)
+    .named("platform check")
+    .mount(server)
+    .await;
     for exchange in &loaded.scenario.exchanges {
         mount_exchange(server, &loaded.dir, exchange, verify_calls).await?;
     }
@@ -190,7 +210,8 @@ async fn mount_exchange(
         response = response.insert_header(k.as_str(), v.as_str());
     }
     if let Some(file) = &x.response.body_file {
-        let bytes = std::fs::read(dir.join(file)).map_err(|e| invalid(dir, format!("{file}: {e}")))?;
+        let bytes =
+            std::fs::read(dir.join(file)).map_err(|e| invalid(dir, format!("{file}: {e}")))?;
         let content_type = x
             .response
             .headers
@@ -244,10 +265,19 @@ impl Match for Matches {
     fn matches(&self, request: &Request) -> bool {
         let m = &self.0;
         let query: Vec<(String, String)> = request.url.query_pairs().into_owned().collect();
-        let query_ok = m.query.iter().all(|(k, v)| query.iter().any(|(qk, qv)| qk == k && qv == v))
-            && m.query_absent.iter().all(|k| query.iter().all(|(qk, _)| qk != k));
+        let query_ok = m
+            .query
+            .iter()
+            .all(|(k, v)| query.iter().any(|(qk, qv)| qk == k && qv == v))
+            && m.query_absent
+                .iter()
+                .all(|k| query.iter().all(|(qk, _)| qk != k));
         let headers_ok = m.headers.iter().all(|(k, v)| {
-            request.headers.get(k.as_str()).and_then(|h| h.to_str().ok()) == Some(v.as_str())
+            request
+                .headers
+                .get(k.as_str())
+                .and_then(|h| h.to_str().ok())
+                == Some(v.as_str())
         });
         let json_ok = match &m.body_json {
             None => true,
@@ -255,9 +285,12 @@ impl Match for Matches {
                 .is_ok_and(|actual| json_contains(&actual, expected)),
         };
         let form_ok = m.body_form.is_empty() || {
-            let form: Vec<(String, String)> =
-                url::form_urlencoded::parse(&request.body).into_owned().collect();
-            m.body_form.iter().all(|(k, v)| form.iter().any(|(fk, fv)| fk == k && fv == v))
+            let form: Vec<(String, String)> = url::form_urlencoded::parse(&request.body)
+                .into_owned()
+                .collect();
+            m.body_form
+                .iter()
+                .all(|(k, v)| form.iter().any(|(fk, fv)| fk == k && fv == v))
         };
         query_ok && headers_ok && json_ok && form_ok
     }
@@ -270,7 +303,9 @@ struct FailsPlatformCheck {
 
 impl Match for FailsPlatformCheck {
     fn matches(&self, request: &Request) -> bool {
-        self.factory.check_request(&self.secrets, &wire(request)).is_err()
+        self.factory
+            .check_request(&self.secrets, &wire(request))
+            .is_err()
     }
 }
 

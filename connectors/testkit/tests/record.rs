@@ -79,18 +79,38 @@ async fn recorded_exchanges_are_scrubbed_and_replay() {
         retry: RetryConfig::fast(),
         ..ConnectorOptions::default()
     };
-    let http = HttpClient::new(Platform::Shopee, &options, RateLimits::new(), Arc::new(Ok2xx)).unwrap();
+    let http = HttpClient::new(
+        Platform::Shopee,
+        &options,
+        RateLimits::new(),
+        Arc::new(Ok2xx),
+    )
+    .unwrap();
     let live_detail = http.send(detail(&http), None).await.unwrap();
     http.send(download(&http), None).await.unwrap();
-    recorder.finish("detail and a label, recorded in a test").unwrap();
+    recorder
+        .finish("detail and a label, recorded in a test")
+        .unwrap();
 
     // Nothing secret or personal was written anywhere.
     let mut written = String::new();
     for entry in std::fs::read_dir(recorder.dir()).unwrap() {
-        written.push_str(&String::from_utf8_lossy(&std::fs::read(entry.unwrap().path()).unwrap()));
+        written.push_str(&String::from_utf8_lossy(
+            &std::fs::read(entry.unwrap().path()).unwrap(),
+        ));
     }
-    for leaked in ["SECRET", "Tan Ah Kow", "6591234567", "Secret Road", "tanahkow88", "1717000000"] {
-        assert!(!written.contains(leaked), "`{leaked}` was recorded:\n{written}");
+    for leaked in [
+        "SECRET",
+        "Tan Ah Kow",
+        "6591234567",
+        "Secret Road",
+        "tanahkow88",
+        "1717000000",
+    ] {
+        assert!(
+            !written.contains(leaked),
+            "`{leaked}` was recorded:\n{written}"
+        );
     }
     assert!(written.contains("Singapore"), "coarse location is kept");
 
@@ -100,18 +120,32 @@ async fn recorded_exchanges_are_scrubbed_and_replay() {
     assert_eq!(loaded.scenario.exchanges.len(), 2);
     assert!(loaded.scenario.source.starts_with("recorded "));
     let replay = MockServer::start().await;
-    mount_loaded(&replay, Arc::new(Lenient), &loaded).await.unwrap();
+    mount_loaded(&replay, Arc::new(Lenient), &loaded)
+        .await
+        .unwrap();
     let options = ConnectorOptions {
         base_url: Some(replay.uri().parse().unwrap()),
         retry: RetryConfig::fast(),
         ..ConnectorOptions::default()
     };
-    let http = HttpClient::new(Platform::Shopee, &options, RateLimits::new(), Arc::new(Ok2xx)).unwrap();
+    let http = HttpClient::new(
+        Platform::Shopee,
+        &options,
+        RateLimits::new(),
+        Arc::new(Ok2xx),
+    )
+    .unwrap();
     let replayed = http.send(detail(&http), None).await.unwrap();
     let a: serde_json::Value = live_detail.json().unwrap();
     let b: serde_json::Value = replayed.json().unwrap();
-    assert_eq!(a["response"]["order_list"][0]["order_sn"], b["response"]["order_list"][0]["order_sn"]);
-    assert_eq!(b["response"]["order_list"][0]["recipient_address"]["name"], "REDACTED", "{b}");
+    assert_eq!(
+        a["response"]["order_list"][0]["order_sn"],
+        b["response"]["order_list"][0]["order_sn"]
+    );
+    assert_eq!(
+        b["response"]["order_list"][0]["recipient_address"]["name"], "REDACTED",
+        "{b}"
+    );
     let label = http.send(download(&http), None).await.unwrap();
     assert_eq!(label.body.as_ref(), PDF);
     assert_eq!(replay.received_requests().await.unwrap().len(), 2);
@@ -121,7 +155,8 @@ fn detail(http: &HttpClient) -> ApiRequest {
     ApiRequest::get(
         Operation::PullOrders,
         "orders",
-        http.url("https://partner.shopeemobile.com/api/v2/order/get_order_detail").unwrap(),
+        http.url("https://partner.shopeemobile.com/api/v2/order/get_order_detail")
+            .unwrap(),
     )
     .query("partner_id", "2001887")
     .query("timestamp", "1717000000")
@@ -135,9 +170,12 @@ fn download(http: &HttpClient) -> ApiRequest {
     ApiRequest::post(
         Operation::FetchLabel,
         "logistics",
-        http.url("https://partner.shopeemobile.com/api/v2/logistics/download_shipping_document").unwrap(),
+        http.url("https://partner.shopeemobile.com/api/v2/logistics/download_shipping_document")
+            .unwrap(),
     )
-    .json(&serde_json::json!({"shipping_document_type": "THERMAL_AIR_WAYBILL",
-        "order_list": [{"order_sn": "240529AB12CD34"}], "refresh_token": "SECRET-REFRESH"}))
+    .json(
+        &serde_json::json!({"shipping_document_type": "THERMAL_AIR_WAYBILL",
+        "order_list": [{"order_sn": "240529AB12CD34"}], "refresh_token": "SECRET-REFRESH"}),
+    )
     .unwrap()
 }

@@ -1,0 +1,24 @@
+//! The connectors this binary knows: one line per connector crate.
+
+use std::sync::Arc;
+
+use connector_kit::ConnectorFactory;
+use core_model::Platform;
+
+/// Every registered connector factory.
+pub fn factories() -> Vec<Arc<dyn ConnectorFactory>> {
+    vec![
+        Arc::new(connector_amazon::AmazonFactory),
+        Arc::new(connector_shopee::ShopeeFactory),
+    ]
+}
+
+/// The factory of `platform`, or an error naming the ones that exist.
+pub fn factory(platform: Platform) -> anyhow::Result<Arc<dyn ConnectorFactory>> {
+    let all = factories();
+    let names: Vec<&str> = all.iter().map(|f| f.platform().slug()).collect();
+    let names = names.join(", ");
+    all.into_iter()
+        .find(|f| f.platform() == platform)
+        .ok_or_else(|| anyhow::anyhow!("no connector for `{platform}` yet (connectors: {names})"))
+}
