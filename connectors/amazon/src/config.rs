@@ -9,36 +9,12 @@ use serde::Deserialize;
 
 /// The keys of the credentials file, as the README lists them.
 pub const CREDENTIAL_KEYS: &[CredentialKey] = &[
-    CredentialKey {
-        name: "client_id",
-        required: true,
-        secret: false,
-    },
-    CredentialKey {
-        name: "client_secret",
-        required: true,
-        secret: true,
-    },
-    CredentialKey {
-        name: "refresh_token",
-        required: true,
-        secret: true,
-    },
-    CredentialKey {
-        name: "marketplace_ids",
-        required: true,
-        secret: false,
-    },
-    CredentialKey {
-        name: "region",
-        required: false,
-        secret: false,
-    },
-    CredentialKey {
-        name: "access_token",
-        required: false,
-        secret: true,
-    },
+    CredentialKey::required("client_id"),
+    CredentialKey::required_secret("client_secret"),
+    CredentialKey::required_secret("refresh_token"),
+    CredentialKey::required("marketplace_ids"),
+    CredentialKey::optional("region"),
+    CredentialKey::optional_secret("access_token"),
 ];
 
 /// The SP-API region: picked by the seller account's marketplaces, not by where we run.

@@ -82,20 +82,15 @@ pub fn parse_error(response: &RawResponse) -> Result<(), MarketplaceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
     use core_model::ErrorKind;
-    use http::{HeaderMap, HeaderValue, StatusCode};
+    use http::HeaderValue;
 
     fn response(status: u16, body: &str, headers: &[(&'static str, &'static str)]) -> RawResponse {
-        let mut map = HeaderMap::new();
+        let mut r = RawResponse::new(status, "application/json", body.to_owned());
         for (k, v) in headers {
-            map.insert(*k, HeaderValue::from_static(v));
+            r.headers.insert(*k, HeaderValue::from_static(v));
         }
-        RawResponse {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: map,
-            body: Bytes::from(body.to_owned()),
-        }
+        r
     }
 
     #[test]

@@ -153,8 +153,6 @@ pub async fn confirm(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
-    use http::{HeaderMap, StatusCode};
 
     #[test]
     fn package_reference_ids_are_positive_numbers_and_stable() {
@@ -170,11 +168,7 @@ mod tests {
     }
 
     fn response(status: u16, body: &str) -> RawResponse {
-        RawResponse {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: HeaderMap::new(),
-            body: Bytes::from(body.to_owned()),
-        }
+        RawResponse::new(status, "application/json", body.to_owned())
     }
 
     #[test]

@@ -79,6 +79,37 @@ pub struct CredentialKey {
     pub secret: bool,
 }
 
+impl CredentialKey {
+    pub const fn required(name: &'static str) -> Self {
+        CredentialKey {
+            name,
+            required: true,
+            secret: false,
+        }
+    }
+    pub const fn optional(name: &'static str) -> Self {
+        CredentialKey {
+            name,
+            required: false,
+            secret: false,
+        }
+    }
+    pub const fn required_secret(name: &'static str) -> Self {
+        CredentialKey {
+            name,
+            required: true,
+            secret: true,
+        }
+    }
+    pub const fn optional_secret(name: &'static str) -> Self {
+        CredentialKey {
+            name,
+            required: false,
+            secret: true,
+        }
+    }
+}
+
 /// Parse a credentials JSON object into the connector's config type. Errors name the key;
 /// for secret keys the reason never quotes the value.
 pub fn parse_credentials<T: DeserializeOwned>(

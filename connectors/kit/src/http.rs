@@ -197,6 +197,20 @@ impl fmt::Debug for RawResponse {
 }
 
 impl RawResponse {
+    /// A response with one content type, as classifiers and mock platforms see it. An invalid
+    /// status becomes 500.
+    pub fn new(status: u16, content_type: &str, body: impl Into<Bytes>) -> Self {
+        let mut headers = HeaderMap::new();
+        if let Ok(ct) = HeaderValue::from_str(content_type) {
+            headers.insert(http::header::CONTENT_TYPE, ct);
+        }
+        RawResponse {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            headers,
+            body: body.into(),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name)?.to_str().ok()
     }

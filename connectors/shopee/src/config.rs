@@ -27,36 +27,12 @@ const HOST_VARIANTS: &[(&str, &str)] = &[
 
 /// The keys of the credentials file (see README.md).
 pub const CREDENTIAL_KEYS: &[CredentialKey] = &[
-    CredentialKey {
-        name: "partner_id",
-        required: true,
-        secret: false,
-    },
-    CredentialKey {
-        name: "partner_key",
-        required: true,
-        secret: true,
-    },
-    CredentialKey {
-        name: "shop_id",
-        required: true,
-        secret: false,
-    },
-    CredentialKey {
-        name: "access_token",
-        required: false,
-        secret: true,
-    },
-    CredentialKey {
-        name: "refresh_token",
-        required: true,
-        secret: true,
-    },
-    CredentialKey {
-        name: "host",
-        required: false,
-        secret: false,
-    },
+    CredentialKey::required("partner_id"),
+    CredentialKey::required_secret("partner_key"),
+    CredentialKey::required("shop_id"),
+    CredentialKey::optional_secret("access_token"),
+    CredentialKey::required_secret("refresh_token"),
+    CredentialKey::optional("host"),
 ];
 
 #[derive(Deserialize)]

@@ -159,21 +159,11 @@ fn until_next_reset() -> Duration {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use bytes::Bytes;
     use core_model::ErrorKind;
-    use http::{HeaderMap, HeaderValue, StatusCode};
+    use http::HeaderValue;
 
     fn resp(status: u16, body: &str) -> RawResponse {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        RawResponse {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers,
-            body: Bytes::from(body.to_owned()),
-        }
+        RawResponse::new(status, "application/json", body.to_owned())
     }
 
     fn kind(status: u16, body: &str) -> ErrorKind {

@@ -330,21 +330,10 @@ impl ResponseClassifier for DownloadClassifier {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use bytes::Bytes;
     use core_model::ErrorKind;
-    use http::{HeaderMap, HeaderValue, StatusCode};
 
     fn resp(content_type: &'static str, body: &str) -> RawResponse {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static(content_type),
-        );
-        RawResponse {
-            status: StatusCode::OK,
-            headers,
-            body: Bytes::from(body.to_owned()),
-        }
+        RawResponse::new(200, content_type, body.to_owned())
     }
 
     fn result(status: &str) -> RawResponse {

@@ -73,20 +73,9 @@ impl ResponseClassifier for ShipOrderClassifier {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use bytes::Bytes;
-    use http::{HeaderMap, HeaderValue, StatusCode};
 
     fn resp(status: u16, body: &str) -> RawResponse {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        RawResponse {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers,
-            body: Bytes::from(body.to_owned()),
-        }
+        RawResponse::new(status, "application/json", body.to_owned())
     }
 
     #[test]
