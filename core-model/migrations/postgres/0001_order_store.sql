@@ -40,7 +40,9 @@ CREATE TABLE platform_orders (
     -- Our own times: when a pull first brought the order, and last changed it.
     first_seen_at       TIMESTAMPTZ NOT NULL,
     last_changed_at     TIMESTAMPTZ NOT NULL,
-    UNIQUE (store_id, platform_order_id)
+    -- The order id leads: the upsert probes by it, and with store_id first PostgreSQL, lacking
+    -- statistics, may read a whole store's orders for one batch.
+    UNIQUE (platform_order_id, store_id)
 );
 
 CREATE TABLE order_lines (

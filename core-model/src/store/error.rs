@@ -37,7 +37,10 @@ impl StoreError {
     }
 
     /// A stored value that does not parse back into its domain type.
-    pub(crate) fn corrupt(column: &'static str, source: impl Into<sqlx::error::BoxDynError>) -> Self {
+    pub(crate) fn corrupt(
+        column: &'static str,
+        source: impl Into<sqlx::error::BoxDynError>,
+    ) -> Self {
         StoreError::Database(sqlx::Error::ColumnDecode {
             index: column.to_owned(),
             source: source.into(),

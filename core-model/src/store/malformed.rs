@@ -5,7 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::{db_time, on_pool, BeginWrite, OrderStore, StoreError};
+use super::{db_time, on_pool, Begin, OrderStore, StoreError};
 use crate::marketplace::MalformedOrder;
 use crate::platform::StoreId;
 
@@ -53,7 +53,9 @@ impl OrderStore {
             }
         }
         let keep = orders.iter().enumerate().filter(|(i, m)| {
-            m.platform_order_id.as_deref().is_none_or(|id| last.get(id) == Some(i))
+            m.platform_order_id
+                .as_deref()
+                .is_none_or(|id| last.get(id) == Some(i))
         });
         let now = db_time(Utc::now());
 
@@ -87,7 +89,10 @@ impl OrderStore {
     }
 
     /// `store`'s flagged orders, oldest first.
-    pub async fn malformed_orders(&self, store: StoreId) -> Result<Vec<StoredMalformed>, StoreError> {
+    pub async fn malformed_orders(
+        &self,
+        store: StoreId,
+    ) -> Result<Vec<StoredMalformed>, StoreError> {
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT platform_order_id, raw, error, kind, received_at FROM malformed_orders \

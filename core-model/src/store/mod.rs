@@ -1,9 +1,10 @@
 //! The order store: sellers, stores and the orders pulled from them, in SQLite (the embedded
 //! default: one file, WAL) or PostgreSQL (several replicas), chosen by URL.
 //!
-//! Each query is written once with runtime binds and run on whichever pool the store holds
-//! through [`on_pool!`]; sqlx supplies the placeholders and types per backend. The two
-//! migration sets (`migrations/sqlite`, `migrations/postgres`) are kept in step.
+//! Each query is written once, with runtime binds, and run on whichever pool the store holds
+//! through `on_pool!`: fixed queries use `$N` placeholders, which both drivers accept, and
+//! multi-row ones `QueryBuilder`, which writes each backend's own. The two migration sets
+//! (`migrations/sqlite`, `migrations/postgres`) are kept in step: same files, same columns.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -62,14 +63,18 @@ macro_rules! on_pool {
 }
 use on_pool;
 
-/// Starting a transaction that reads, then writes.
-trait BeginWrite {
+/// Starting transactions, where the backends need different BEGIN statements.
+trait Begin {
     type Db: sqlx::Database;
 
+    /// A transaction that reads, then writes.
     async fn begin_write(&self) -> Result<Transaction<'static, Self::Db>, sqlx::Error>;
+
+    /// A transaction whose reads all see one snapshot.
+    async fn begin_read(&self) -> Result<Transaction<'static, Self::Db>, sqlx::Error>;
 }
 
-impl BeginWrite for SqlitePool {
+impl Begin for SqlitePool {
     type Db = Sqlite;
 
     // Take SQLite's write lock at BEGIN: a deferred transaction that read first fails with
@@ -77,13 +82,24 @@ impl BeginWrite for SqlitePool {
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
         self.begin_with("BEGIN IMMEDIATE").await
     }
+
+    // In WAL mode a deferred transaction reads one snapshot from its first read on.
+    async fn begin_read(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.begin().await
+    }
 }
 
-impl BeginWrite for PgPool {
+impl Begin for PgPool {
     type Db = Postgres;
 
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
         self.begin().await
+    }
+
+    // READ COMMITTED would let each statement see a different snapshot.
+    async fn begin_read(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await
     }
 }
 
@@ -140,11 +156,13 @@ impl OrderStore {
     pub async fn create_seller(&self, name: &str) -> Result<SellerId, StoreError> {
         let now = db_time(Utc::now());
         let id: i64 = on_pool!(self, |pool| {
-            sqlx::query_scalar("INSERT INTO sellers (name, created_at) VALUES ($1, $2) RETURNING id")
-                .bind(name)
-                .bind(now)
-                .fetch_one(pool)
-                .await?
+            sqlx::query_scalar(
+                "INSERT INTO sellers (name, created_at) VALUES ($1, $2) RETURNING id",
+            )
+            .bind(name)
+            .bind(now)
+            .fetch_one(pool)
+            .await?
         });
         Ok(SellerId(id))
     }
@@ -170,6 +188,7 @@ impl OrderStore {
             .fetch_one(pool)
             .await
         });
-        id.map(StoreId).map_err(|e| StoreError::from(e).missing("seller"))
+        id.map(StoreId)
+            .map_err(|e| StoreError::from(e).missing("seller"))
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
-use super::{on_pool, OrderId, OrderStore, StoreError};
+use super::{on_pool, Begin, OrderId, OrderStore, StoreError};
 use crate::order::{FlowStatus, NeutralStatus, OrderLine, PlatformOrder};
 use crate::platform::{Platform, StoreId};
 
@@ -124,28 +124,32 @@ impl OrderStore {
              WHERE store_id = $1 AND platform_order_id = $2"
         );
         let found: Option<(OrderRow, Vec<LineRow>)> = on_pool!(self, |pool| {
-            let mut conn = pool.acquire().await?;
+            // One snapshot, so the lines belong to the version of the order read.
+            let mut tx = pool.begin_read().await?;
             let order: Option<OrderRow> = sqlx::query_as(&sql)
                 .bind(store.0)
                 .bind(platform_order_id)
-                .fetch_optional(&mut *conn)
+                .fetch_optional(&mut *tx)
                 .await?;
-            match order {
-                None => None,
+            let lines = match &order {
+                None => Vec::new(),
                 Some(order) => {
-                    let lines = sqlx::query_as(
+                    sqlx::query_as(
                         "SELECT line_id, platform_sku, platform_item_id, platform_variant_id, \
                          title, quantity, unit_price FROM order_lines \
                          WHERE order_id = $1 ORDER BY line_no",
                     )
                     .bind(order.id)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                    Some((order, lines))
+                    .fetch_all(&mut *tx)
+                    .await?
                 }
-            }
+            };
+            tx.commit().await?;
+            order.map(|order| (order, lines))
         });
-        found.map(|(order, lines)| order.into_stored(lines)).transpose()
+        found
+            .map(|(order, lines)| order.into_stored(lines))
+            .transpose()
     }
 
     /// Every change recorded for `order`, oldest first.
@@ -180,7 +184,10 @@ fn parse_flow(s: &str, column: &'static str) -> Result<FlowStatus, StoreError> {
 
 impl OrderRow {
     fn into_stored(self, lines: Vec<LineRow>) -> Result<StoredOrder, StoreError> {
-        let lines = lines.into_iter().map(LineRow::into_line).collect::<Result<_, _>>()?;
+        let lines = lines
+            .into_iter()
+            .map(LineRow::into_line)
+            .collect::<Result<_, _>>()?;
         let order = PlatformOrder {
             store: StoreId(self.store_id),
             platform: Platform::from_str(&self.platform)

@@ -1,19 +1,19 @@
 //! `upsert_orders`: the one write path for pulled orders, applying the upsert rules of
 //! DESIGN.md ("The order store").
 //!
-//! A batch is planned in memory against one lookup of what the store already holds (content
-//! hash, platform update time, flow status), so an unchanged re-pull costs an indexed read
-//! per chunk and writes nothing. What remains is written with multi-row statements, in one
-//! transaction.
+//! A batch is planned against one lookup per chunk that sends each order's key and content
+//! hash and gets back only the orders that are new or differ from the stored copy, so an
+//! unchanged re-pull costs an indexed read, returns no rows and writes nothing. What remains is
+//! written with multi-row statements, in one transaction.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::xxh3_128;
 
-use super::{db_time, on_pool, BeginWrite, HistoryKind, OrderStore, StoreError};
-use crate::order::{FlowStatus, NeutralStatus, PlatformOrder};
+use super::{db_time, on_pool, Backend, Begin, HistoryKind, OrderStore, StoreError};
+use crate::order::{FlowStatus, NeutralStatus, OrderLine, PlatformOrder};
 use crate::platform::StoreId;
 
 /// The reason recorded when a platform cancels an order the warehouse is already working on.
@@ -21,10 +21,13 @@ pub(crate) const CANCELLED_ON_PLATFORM: &str = "cancelled on platform";
 
 /// Bind parameters per statement: SQLite's default ceiling (PostgreSQL's is 65535).
 const MAX_BINDS: usize = 32_766;
-/// Rows per multi-row INSERT. Past a few hundred rows, larger statements stop paying off.
+/// Rows per multi-row INSERT: a page or two of orders, keeping each statement moderate.
 const MAX_ROWS_PER_INSERT: usize = 500;
-/// Platform order ids per lookup `IN (...)` list.
-const LOOKUP_CHUNK: usize = 1_000;
+/// Orders per lookup. PostgreSQL's cost model rates a few hundred index probes about equal to
+/// scanning a table of ~100k orders and may switch to the scan; 100 probes stay well clear.
+const KEYS_PER_LOOKUP: usize = 100;
+/// Orders per line DELETE.
+const KEYS_PER_DELETE: usize = 1_000;
 
 const ORDER_COLUMNS: usize = 16;
 const LINE_COLUMNS: usize = 9;
@@ -46,6 +49,17 @@ pub struct UpsertStats {
     pub rows_written: u64,
 }
 
+/// Adds up the pages of a pull.
+impl std::ops::AddAssign for UpsertStats {
+    fn add_assign(&mut self, other: Self) {
+        self.new += other.new;
+        self.changed += other.changed;
+        self.unchanged += other.unchanged;
+        self.stale += other.stale;
+        self.rows_written += other.rows_written;
+    }
+}
+
 impl OrderStore {
     /// Stores a batch of pulled orders atomically: new orders are inserted, changed ones
     /// updated, unchanged and stale ones left alone, and every change is recorded in the
@@ -62,34 +76,49 @@ impl OrderStore {
         if incoming.is_empty() {
             return Ok(UpsertStats::default());
         }
-        let mut by_store: BTreeMap<StoreId, Vec<&str>> = BTreeMap::new();
+        let mut by_store: BTreeMap<StoreId, Vec<&Incoming<'_>>> = BTreeMap::new();
         for i in &incoming {
-            by_store.entry(i.order.store).or_default().push(&i.order.platform_order_id);
+            by_store.entry(i.order.store).or_default().push(i);
         }
         let now = db_time(Utc::now());
+        // PostgreSQL plans the lookup afresh each time: a cached generic plan made while the
+        // table was small joins on the store alone and scans all its orders per lookup.
+        // SQLite's plan does not depend on table size, and re-preparing would cost it more.
+        let cache_lookup = matches!(self.backend, Backend::Sqlite(_));
 
         let written: Result<UpsertStats, StoreError> = on_pool!(self, |pool| async {
             let mut tx = pool.begin_write().await?;
 
-            let mut stored = StoredByKey::default();
-            for (store, ids) in &by_store {
-                for chunk in ids.chunks(LOOKUP_CHUNK) {
-                    let mut q = QueryBuilder::new(
-                        "SELECT id, platform_order_id, updated_at, content_hash, flow_status \
-                         FROM platform_orders WHERE store_id = ",
+            // Unchanged orders come back as no row at all: materialising one row per order
+            // was most of an unchanged re-pull's cost.
+            let mut differing = Differing::default();
+            for (store, batch) in &by_store {
+                for chunk in batch.chunks(KEYS_PER_LOOKUP) {
+                    let mut q =
+                        QueryBuilder::new("WITH batch (platform_order_id, content_hash) AS (");
+                    q.push_values(chunk, |mut row, i| {
+                        row.push_bind(i.order.platform_order_id.as_str())
+                            .push_bind(&i.hash[..]);
+                    });
+                    q.push(
+                        ") SELECT b.platform_order_id, o.id, o.updated_at, o.content_hash, \
+                         o.flow_status FROM batch b LEFT JOIN platform_orders o \
+                         ON o.store_id = ",
                     );
-                    q.push_bind(store.0).push(" AND platform_order_id IN (");
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    list.push_unseparated(")");
-                    let rows: Vec<StoredRow> = q.build_query_as().fetch_all(&mut *tx).await?;
-                    stored.insert(*store, rows);
+                    q.push_bind(store.0).push(
+                        " AND o.platform_order_id = b.platform_order_id \
+                         WHERE o.id IS NULL OR o.content_hash <> b.content_hash",
+                    );
+                    let rows: Vec<LookupRow> = q
+                        .build_query_as()
+                        .persistent(cache_lookup)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    differing.insert(*store, rows)?;
                 }
             }
 
-            let (mut plan, mut stats) = Plan::new(&incoming, &stored)?;
+            let (mut plan, mut stats) = Plan::new(&incoming, &differing);
             if plan.is_empty() {
                 // Nothing to write: end the transaction without touching the database.
                 tx.rollback().await?;
@@ -168,7 +197,7 @@ impl OrderStore {
 
             // A changed order's lines are replaced whole: platforms renumber and split lines.
             let changed_ids: Vec<i64> = plan.changed.iter().map(|c| c.write.id).collect();
-            for chunk in changed_ids.chunks(LOOKUP_CHUNK) {
+            for chunk in changed_ids.chunks(KEYS_PER_DELETE) {
                 let mut q = QueryBuilder::new("DELETE FROM order_lines WHERE order_id IN (");
                 let mut list = q.separated(", ");
                 for id in chunk {
@@ -283,7 +312,13 @@ impl<'a> Incoming<'a> {
         let ship_to = serde_json::to_string(&order.ship_to)
             .map_err(|e| StoreError::Database(sqlx::Error::Encode(e.into())))?;
         let hash = content_hash(order, created_at, updated_at, &ship_to);
-        Ok(Incoming { order, created_at, updated_at, ship_to, hash })
+        Ok(Incoming {
+            order,
+            created_at,
+            updated_at,
+            ship_to,
+            hash,
+        })
     }
 }
 
@@ -296,7 +331,9 @@ fn content_hash(
     updated_at: DateTime<Utc>,
     ship_to: &str,
 ) -> [u8; 16] {
-    let mut h = ContentHasher(Xxh3::new());
+    let raw = o.raw.get();
+    // One contiguous buffer and a one-shot hash: far cheaper than streaming many small fields.
+    let mut h = Fields(Vec::with_capacity(256 + ship_to.len() + raw.len()));
     h.text(o.platform.slug())
         .text(&o.platform_status)
         .text(o.status.as_str())
@@ -314,61 +351,81 @@ fn content_hash(
             .opt(line.platform_variant_id.as_deref())
             .opt(line.title.as_deref())
             .int(i64::from(line.quantity))
-            .text(&line.unit_price.to_string());
+            // Value and scale: "1.50" and "1.5" are stored as different text.
+            .bytes(&line.unit_price.serialize());
     }
-    h.text(o.raw.get());
-    h.0.digest128().to_le_bytes()
+    h.text(raw);
+    xxh3_128(&h.0).to_le_bytes()
 }
 
-struct ContentHasher(Xxh3);
+struct Fields(Vec<u8>);
 
-impl ContentHasher {
-    fn text(&mut self, s: &str) -> &mut Self {
-        self.0.update(&(s.len() as u64).to_le_bytes());
-        self.0.update(s.as_bytes());
+impl Fields {
+    fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        self.0.extend_from_slice(b);
         self
+    }
+
+    fn text(&mut self, s: &str) -> &mut Self {
+        self.bytes(&(s.len() as u64).to_le_bytes())
+            .bytes(s.as_bytes())
     }
 
     fn opt(&mut self, s: Option<&str>) -> &mut Self {
         match s {
-            None => {
-                self.0.update(&[0]);
-                self
-            }
-            Some(s) => {
-                self.0.update(&[1]);
-                self.text(s)
-            }
+            None => self.bytes(&[0]),
+            Some(s) => self.bytes(&[1]).text(s),
         }
     }
 
     fn int(&mut self, n: i64) -> &mut Self {
-        self.0.update(&n.to_le_bytes());
-        self
+        self.bytes(&n.to_le_bytes())
     }
 }
 
-/// What the store holds for one order of the batch.
+/// An order of the batch that is new (no stored columns) or differs from its stored copy.
 #[derive(sqlx::FromRow)]
-struct StoredRow {
-    id: i64,
+struct LookupRow {
     platform_order_id: String,
+    id: Option<i64>,
+    updated_at: Option<DateTime<Utc>>,
+    content_hash: Option<Vec<u8>>,
+    flow_status: Option<String>,
+}
+
+/// What the store holds for an order whose content differs from the batch's copy.
+struct Stored {
+    id: i64,
     updated_at: DateTime<Utc>,
     content_hash: Vec<u8>,
-    flow_status: String,
+    flow: FlowStatus,
 }
 
-/// The stored rows of the batch, by store and platform order id.
+/// The lookup's answer, by store and platform order id: `None` for a new order. Orders it does
+/// not name are stored with the same content.
 #[derive(Default)]
-struct StoredByKey(HashMap<StoreId, HashMap<String, StoredRow>>);
+struct Differing(HashMap<StoreId, HashMap<String, Option<Stored>>>);
 
-impl StoredByKey {
-    fn insert(&mut self, store: StoreId, rows: Vec<StoredRow>) {
+impl Differing {
+    fn insert(&mut self, store: StoreId, rows: Vec<LookupRow>) -> Result<(), StoreError> {
         let held = self.0.entry(store).or_default();
-        held.extend(rows.into_iter().map(|r| (r.platform_order_id.clone(), r)));
+        for row in rows {
+            let stored = match (row.id, row.updated_at, row.content_hash, row.flow_status) {
+                (Some(id), Some(updated_at), Some(content_hash), Some(flow)) => Some(Stored {
+                    id,
+                    updated_at,
+                    content_hash,
+                    flow: FlowStatus::parse(&flow)
+                        .ok_or_else(|| StoreError::corrupt("flow_status", "unknown flow status"))?,
+                }),
+                _ => None,
+            };
+            held.insert(row.platform_order_id, stored);
+        }
+        Ok(())
     }
 
-    fn get(&self, store: StoreId, platform_order_id: &str) -> Option<&StoredRow> {
+    fn get(&self, store: StoreId, platform_order_id: &str) -> Option<&Option<Stored>> {
         self.0.get(&store)?.get(platform_order_id)
     }
 }
@@ -407,49 +464,46 @@ struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
-    /// The plan for `incoming` given what the store holds, and the batch's counts so far.
-    fn new(
-        incoming: &'a [Incoming<'a>],
-        stored: &StoredByKey,
-    ) -> Result<(Self, UpsertStats), StoreError> {
-        let mut plan = Plan { new: Vec::new(), changed: Vec::new() };
+    /// The plan for `incoming` given the lookup's answer, and the batch's counts so far.
+    fn new(incoming: &'a [Incoming<'a>], differing: &Differing) -> (Self, UpsertStats) {
+        let mut plan = Plan {
+            new: Vec::new(),
+            changed: Vec::new(),
+        };
         let mut stats = UpsertStats::default();
         for i in incoming {
             let o = i.order;
-            let Some(row) = stored.get(o.store, &o.platform_order_id) else {
-                stats.new += 1;
-                plan.new.push(Write {
-                    incoming: i,
-                    id: 0,
-                    from_flow: None,
-                    to_flow: FlowStatus::initial(o.status),
-                    detail: None,
-                });
-                continue;
-            };
-            if row.content_hash == i.hash {
-                stats.unchanged += 1;
-            } else if i.updated_at < row.updated_at {
-                stats.stale += 1;
-            } else {
-                let stored_flow = FlowStatus::parse(&row.flow_status)
-                    .ok_or_else(|| StoreError::corrupt("flow_status", "unknown flow status"))?;
-                let (to_flow, detail) = flow_after_pull(stored_flow, o.status);
-                stats.changed += 1;
-                plan.changed.push(Changed {
-                    write: Write {
+            match differing.get(o.store, &o.platform_order_id) {
+                None => stats.unchanged += 1,
+                Some(None) => {
+                    stats.new += 1;
+                    plan.new.push(Write {
                         incoming: i,
-                        id: row.id,
-                        from_flow: Some(stored_flow),
-                        to_flow,
-                        detail,
-                    },
-                    stored_hash: row.content_hash.clone(),
-                    stored_flow,
-                });
+                        id: 0,
+                        from_flow: None,
+                        to_flow: FlowStatus::initial(o.status),
+                        detail: None,
+                    });
+                }
+                Some(Some(stored)) if i.updated_at < stored.updated_at => stats.stale += 1,
+                Some(Some(stored)) => {
+                    let (to_flow, detail) = flow_after_pull(stored.flow, o.status);
+                    stats.changed += 1;
+                    plan.changed.push(Changed {
+                        write: Write {
+                            incoming: i,
+                            id: stored.id,
+                            from_flow: Some(stored.flow),
+                            to_flow,
+                            detail,
+                        },
+                        stored_hash: stored.content_hash.clone(),
+                        stored_flow: stored.flow,
+                    });
+                }
             }
         }
-        Ok((plan, stats))
+        (plan, stats)
     }
 
     fn is_empty(&self) -> bool {
@@ -458,25 +512,38 @@ impl<'a> Plan<'a> {
 
     /// Every written order, each of which gets one history row.
     fn history(&self) -> Vec<&Write<'a>> {
-        self.new.iter().chain(self.changed.iter().map(|c| &c.write)).collect()
+        self.new
+            .iter()
+            .chain(self.changed.iter().map(|c| &c.write))
+            .collect()
     }
 
     /// `(order id, line number, line)` for every line of every written order.
-    fn lines(&self) -> Vec<(i64, i32, &'a crate::order::OrderLine)> {
+    fn lines(&self) -> Vec<(i64, i32, &'a OrderLine)> {
         self.history()
             .into_iter()
             .flat_map(|w| {
                 let id = w.id;
-                w.incoming.order.lines.iter().zip(1..).map(move |(line, no)| (id, no, line))
+                w.incoming
+                    .order
+                    .lines
+                    .iter()
+                    .zip(1..)
+                    .map(move |(line, no)| (id, no, line))
             })
             .collect()
     }
 }
 
 /// Gives each newly inserted order of `chunk` the id its INSERT returned.
-fn assign_ids(chunk: &mut [Write<'_>], returned: Vec<(i64, i64, String)>) -> Result<(), StoreError> {
-    let mut ids: HashMap<(i64, String), i64> =
-        returned.into_iter().map(|(id, store, poid)| ((store, poid), id)).collect();
+fn assign_ids(
+    chunk: &mut [Write<'_>],
+    returned: Vec<(i64, i64, String)>,
+) -> Result<(), StoreError> {
+    let mut ids: HashMap<(i64, String), i64> = returned
+        .into_iter()
+        .map(|(id, store, poid)| ((store, poid), id))
+        .collect();
     for w in chunk {
         let o = w.incoming.order;
         w.id = ids
@@ -503,12 +570,31 @@ mod tests {
             (F::Cancelled, N::AwaitingFulfillment, F::Cancelled, None),
             (F::Pending, N::Cancelled, F::Cancelled, None),
             (F::Other, N::Cancelled, F::Cancelled, None),
-            (F::WaitingForLabel, N::Cancelled, F::Exception, Some(CANCELLED_ON_PLATFORM)),
-            (F::Processing, N::Cancelled, F::Exception, Some(CANCELLED_ON_PLATFORM)),
-            (F::Exception, N::Cancelled, F::Exception, Some(CANCELLED_ON_PLATFORM)),
+            (
+                F::WaitingForLabel,
+                N::Cancelled,
+                F::Exception,
+                Some(CANCELLED_ON_PLATFORM),
+            ),
+            (
+                F::Processing,
+                N::Cancelled,
+                F::Exception,
+                Some(CANCELLED_ON_PLATFORM),
+            ),
+            (
+                F::Exception,
+                N::Cancelled,
+                F::Exception,
+                Some(CANCELLED_ON_PLATFORM),
+            ),
         ];
         for (current, status, flow, detail) in cases {
-            assert_eq!(flow_after_pull(current, status), (flow, detail), "{current:?} + {status:?}");
+            assert_eq!(
+                flow_after_pull(current, status),
+                (flow, detail),
+                "{current:?} + {status:?}"
+            );
         }
     }
 }
