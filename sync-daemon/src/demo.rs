@@ -71,7 +71,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             loop {
                 let page = connector.pull_orders(window, cursor.as_ref()).await?;
                 pages += 1;
-                add(&mut stats, store.upsert_orders(&page.orders).await?);
+                stats += store.upsert_orders(&page.orders).await?;
                 store.record_malformed(store_id, &page.malformed).await?;
                 if pass == "first pull" {
                     shown.extend(page.orders.into_iter().map(|o| (platform, store_id, o)));
@@ -121,12 +121,4 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)
-}
-
-fn add(total: &mut UpsertStats, page: UpsertStats) {
-    total.new += page.new;
-    total.changed += page.changed;
-    total.unchanged += page.unchanged;
-    total.stale += page.stale;
-    total.rows_written += page.rows_written;
 }
