@@ -24,6 +24,7 @@ pub const TOKEN_CLASS: &str = "token";
 #[derive(Debug)]
 pub struct KitOAuthClient<'a> {
     http: &'a HttpClient,
+    headers: &'a [(HeaderName, String)],
 }
 
 #[derive(Debug)]
@@ -65,6 +66,9 @@ impl<'c> oauth2::AsyncHttpClient<'c> for KitOAuthClient<'_> {
                     api.headers.push((HeaderName::clone(name), v.to_owned()));
                 }
             }
+            for (name, value) in self.headers {
+                api.set_header(name.clone(), value.clone());
+            }
             api.body = Body::Raw {
                 content_type,
                 bytes: body.into(),
@@ -84,6 +88,133 @@ impl<'c> oauth2::AsyncHttpClient<'c> for KitOAuthClient<'_> {
     }
 }
 
+/// How the client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` in the form body (Amazon LWA, Mercado Libre).
+    Body,
+    /// HTTP Basic `client_id:client_secret` (eBay, Walmart).
+    Basic,
+}
+
+/// An OAuth2 client of one platform app, sending through the kit's stack.
+pub struct OAuthApp<'a> {
+    http: &'a HttpClient,
+    token_url: url::Url,
+    client_id: String,
+    client_secret: &'a SecretString,
+    auth: ClientAuth,
+    headers: Vec<(HeaderName, String)>,
+}
+
+impl std::fmt::Debug for OAuthApp<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthApp")
+            .field("token_url", &self.token_url.as_str())
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> OAuthApp<'a> {
+    /// `token_url` must already be resolved through the host override (`HttpClient::url`).
+    pub fn new(
+        http: &'a HttpClient,
+        token_url: url::Url,
+        client_id: &str,
+        client_secret: &'a SecretString,
+        auth: ClientAuth,
+    ) -> Self {
+        OAuthApp {
+            http,
+            token_url,
+            client_id: client_id.to_owned(),
+            client_secret,
+            auth,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A header the token endpoint requires on top of OAuth2 (Walmart's `WM_SVC.NAME`, ...).
+    pub fn with_header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    fn client(
+        &self,
+    ) -> BasicClient<
+        oauth2::EndpointNotSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointSet,
+    > {
+        BasicClient::new(ClientId::new(self.client_id.clone()))
+            .set_client_secret(ClientSecret::new(
+                self.client_secret.expose_secret().to_owned(),
+            ))
+            .set_token_uri(TokenUrl::from_url(self.token_url.clone()))
+            .set_auth_type(match self.auth {
+                ClientAuth::Body => AuthType::RequestBody,
+                ClientAuth::Basic => AuthType::BasicAuth,
+            })
+    }
+
+    fn adapter(&self) -> KitOAuthClient<'_> {
+        KitOAuthClient {
+            http: self.http,
+            headers: &self.headers,
+        }
+    }
+
+    fn context(&self, e: MarketplaceError) -> MarketplaceError {
+        e.with_platform(self.http.platform())
+            .with_operation(Operation::RefreshToken)
+    }
+
+    /// The refresh-token grant. A refresh token the platform rotated comes back in the grant.
+    pub async fn refresh(
+        &self,
+        refresh_token: &SecretString,
+    ) -> Result<TokenGrant, MarketplaceError> {
+        let refresh = RefreshToken::new(refresh_token.expose_secret().to_owned());
+        let response = self
+            .client()
+            .exchange_refresh_token(&refresh)
+            .request_async(&self.adapter())
+            .await
+            .map_err(|e| self.context(oauth_error(e)))?;
+        Ok(grant(&response, Some(refresh_token)))
+    }
+
+    /// The client-credentials grant (Walmart, eBay application tokens).
+    pub async fn client_credentials(
+        &self,
+        scopes: &[&str],
+    ) -> Result<TokenGrant, MarketplaceError> {
+        let response = self
+            .client()
+            .exchange_client_credentials()
+            .add_scopes(scopes.iter().map(|s| oauth2::Scope::new((*s).to_owned())))
+            .request_async(&self.adapter())
+            .await
+            .map_err(|e| self.context(oauth_error(e)))?;
+        Ok(grant(&response, None))
+    }
+}
+
+fn grant(response: &oauth2::basic::BasicTokenResponse, sent: Option<&SecretString>) -> TokenGrant {
+    TokenGrant {
+        access_token: SecretString::from(response.access_token().secret().to_owned()),
+        expires_in: response.expires_in(),
+        refresh_token: response
+            .refresh_token()
+            .map(|r| SecretString::from(r.secret().to_owned()))
+            .filter(|r| sent.is_none_or(|s| r.expose_secret() != s.expose_secret())),
+    }
+}
+
 /// Exchange a refresh token at `token_url` (already resolved through the host override).
 /// Client credentials go in the form body, as Amazon LWA documents.
 pub async fn refresh_token_grant(
@@ -93,29 +224,9 @@ pub async fn refresh_token_grant(
     client_secret: &SecretString,
     refresh_token: &SecretString,
 ) -> Result<TokenGrant, MarketplaceError> {
-    let client = BasicClient::new(ClientId::new(client_id.to_owned()))
-        .set_client_secret(ClientSecret::new(client_secret.expose_secret().to_owned()))
-        .set_token_uri(TokenUrl::from_url(token_url))
-        .set_auth_type(AuthType::RequestBody);
-    let refresh = RefreshToken::new(refresh_token.expose_secret().to_owned());
-    let adapter = KitOAuthClient { http };
-    let response = client
-        .exchange_refresh_token(&refresh)
-        .request_async(&adapter)
+    OAuthApp::new(http, token_url, client_id, client_secret, ClientAuth::Body)
+        .refresh(refresh_token)
         .await
-        .map_err(|e| {
-            oauth_error(e)
-                .with_platform(http.platform())
-                .with_operation(Operation::RefreshToken)
-        })?;
-    Ok(TokenGrant {
-        access_token: SecretString::from(response.access_token().secret().to_owned()),
-        expires_in: response.expires_in(),
-        refresh_token: response
-            .refresh_token()
-            .map(|r| SecretString::from(r.secret().to_owned()))
-            .filter(|r| r.expose_secret() != refresh_token.expose_secret()),
-    })
 }
 
 fn oauth_error(

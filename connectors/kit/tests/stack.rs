@@ -407,3 +407,52 @@ async fn the_token_endpoint_answer_invalid_grant_means_reauthorize() {
     assert_eq!(err.code(), Some("invalid_grant"));
     assert_eq!(err.operation(), Some(Operation::RefreshToken));
 }
+
+#[tokio::test]
+async fn client_credentials_with_basic_auth_and_platform_headers() {
+    use connector_kit::oauth::{ClientAuth, OAuthApp};
+    use connector_kit::ExposeSecret;
+    let server = MockServer::start().await;
+    // Basic base64("my-client:my-secret"), as Walmart and eBay expect.
+    Mock::given(method("POST"))
+        .and(path("/v3/token"))
+        .and(header(
+            "authorization",
+            "Basic bXktY2xpZW50Om15LXNlY3JldA==",
+        ))
+        .and(header("wm_svc.name", "Walmart Marketplace"))
+        .and(wiremock::matchers::body_string_contains(
+            "grant_type=client_credentials",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": "eyJraWQiOi-app-token", "token_type": "Bearer", "expires_in": 900
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let options = ConnectorOptions {
+        base_url: Some(server.uri().parse().unwrap()),
+        retry: RetryConfig::fast(),
+        ..ConnectorOptions::default()
+    };
+    let http = client(&options, RateLimits::new());
+    let secret = SecretString::from("my-secret".to_owned());
+    let grant = OAuthApp::new(
+        &http,
+        http.url("https://marketplace.walmartapis.com/v3/token")
+            .unwrap(),
+        "my-client",
+        &secret,
+        ClientAuth::Basic,
+    )
+    .with_header(
+        HeaderName::from_static("wm_svc.name"),
+        "Walmart Marketplace",
+    )
+    .client_credentials(&[])
+    .await
+    .unwrap();
+    assert_eq!(grant.access_token.expose_secret(), "eyJraWQiOi-app-token");
+    assert_eq!(grant.expires_in, Some(Duration::from_secs(900)));
+    assert!(grant.refresh_token.is_none());
+}

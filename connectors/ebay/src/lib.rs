@@ -1,0 +1,1 @@
+//! ebay connector (in progress)

@@ -1,0 +1,1 @@
+//! lazada connector (in progress)

@@ -1,0 +1,1 @@
+//! mercadolibre connector (in progress)

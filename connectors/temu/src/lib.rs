@@ -1,0 +1,1 @@
+//! temu connector (in progress)

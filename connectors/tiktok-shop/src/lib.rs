@@ -1,0 +1,1 @@
+//! tiktok-shop connector (in progress)

@@ -1,0 +1,1 @@
+//! walmart connector (in progress)
