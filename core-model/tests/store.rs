@@ -629,6 +629,17 @@ async fn malformed_orders_are_kept_raw(db: TestDb) {
     assert_eq!(unnamed.raw, raw);
     assert_eq!(db.store.count_orders(store).await.unwrap(), 0);
     assert!(!format!("{m1:?}").contains("12,50"));
+
+    // Once M1 arrives readable it is stored and no longer flagged; the unnamed one stays.
+    let stats = db
+        .store
+        .upsert_orders(&[order(store, "M1", Awaiting, 1)])
+        .await
+        .unwrap();
+    assert_eq!(stats.new, 1);
+    let kept = db.store.malformed_orders(store).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].platform_order_id.is_none());
 }
 
 async fn unknown_store_or_seller_is_not_found(db: TestDb) {

@@ -246,6 +246,28 @@ impl OrderStore {
                 stats.rows_written += q.build().execute(&mut *tx).await?.rows_affected();
             }
 
+            // An order that now arrives readable is no longer flagged as malformed.
+            let mut readable: BTreeMap<StoreId, Vec<&str>> = BTreeMap::new();
+            for w in plan.new.iter().chain(plan.changed.iter().map(|c| &c.write)) {
+                let o = w.incoming.order;
+                readable
+                    .entry(o.store)
+                    .or_default()
+                    .push(o.platform_order_id.as_str());
+            }
+            for (store, ids) in &readable {
+                for chunk in ids.chunks(KEYS_PER_DELETE) {
+                    let mut q = QueryBuilder::new("DELETE FROM malformed_orders WHERE store_id = ");
+                    q.push_bind(store.0).push(" AND platform_order_id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    list.push_unseparated(")");
+                    stats.rows_written += q.build().execute(&mut *tx).await?.rows_affected();
+                }
+            }
+
             tx.commit().await?;
             Ok(stats)
         }
