@@ -10,6 +10,8 @@ pub fn factories() -> Vec<Arc<dyn ConnectorFactory>> {
     vec![
         Arc::new(connector_amazon::AmazonFactory),
         Arc::new(connector_shopee::ShopeeFactory),
+        Arc::new(connector_tiktok_shop::TiktokShopFactory),
+        Arc::new(connector_lazada::LazadaFactory),
     ]
 }
 

@@ -6,6 +6,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+/// Every registered connector: `omsync pull` and `omsync demo` must work for each.
+const PLATFORMS: &[&str] = &["amazon", "shopee", "tiktok-shop", "lazada"];
+
 fn omsync() -> Command {
     Command::new(env!("CARGO_BIN_EXE_omsync"))
 }
@@ -116,7 +119,7 @@ fn expected_orders(platform: &str, scenario: &str) -> Vec<String> {
 #[test]
 fn pull_against_a_served_scenario_prints_every_order_as_a_json_line() {
     let dir = tempfile::tempdir().unwrap();
-    for platform in ["amazon", "shopee"] {
+    for &platform in PLATFORMS {
         let served = serve(platform, "multi-page");
         let creds = credentials(platform, "multi-page", dir.path());
         let out = pull(platform, "multi-page", &served.url, &creds);
@@ -297,7 +300,7 @@ fn the_demo_pulls_every_connector_twice_and_the_second_pull_writes_nothing() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    for platform in ["amazon", "shopee"] {
+    for &platform in PLATFORMS {
         let n = expected_orders(platform, "multi-page").len();
         let first = text
             .lines()
