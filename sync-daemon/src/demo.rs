@@ -25,7 +25,14 @@ pub struct DemoArgs {
 
 const SCENARIO: &str = "multi-page";
 
-#[allow(clippy::print_stdout)]
+/// `println!` that returns the write error (a closed pipe) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?
+    }};
+}
+
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
     let db = args
@@ -37,7 +44,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot open {}", db.display()))?;
     store.migrate().await?;
     let seller = store.create_seller("Demo Seller").await?;
-    println!("order store: {} (SQLite)\n", db.display());
+    say!("order store: {} (SQLite)\n", db.display());
 
     let mut shown = Vec::new();
     for factory in registry::factories() {
@@ -81,20 +88,23 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                     None => break,
                 }
             }
-            println!(
-                "{platform:<8} {pass:<17} {pages} pages: {} new, {} changed, {} unchanged, {} rows written",
+            say!(
+                "{platform:<12} {pass:<17} {pages} pages: {} new, {} changed, {} unchanged, {} rows written",
                 stats.new, stats.changed, stats.unchanged, stats.rows_written
             );
         }
-        println!(
-            "{platform:<8} store {store_id} holds {} orders\n",
+        say!(
+            "{platform:<12} store {store_id} holds {} orders\n",
             store.count_orders(store_id).await?
         );
     }
 
-    println!(
-        "{:<8} {:<22} {:<10} {:<22} lines",
-        "platform", "order", "flow", "platform status"
+    say!(
+        "{:<12} {:<22} {:<10} {:<22} lines",
+        "platform",
+        "order",
+        "flow",
+        "platform status"
     );
     for (platform, store_id, order) in &shown {
         let flow = store
@@ -112,8 +122,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 )
             })
             .collect();
-        println!(
-            "{platform:<8} {:<22} {flow:<10} {:<22} {}",
+        say!(
+            "{platform:<12} {:<22} {flow:<10} {:<22} {}",
             order.platform_order_id,
             order.platform_status,
             lines.join(", ")
