@@ -11,6 +11,11 @@ pub fn factories() -> Vec<Arc<dyn ConnectorFactory>> {
         Arc::new(connector_amazon::AmazonFactory),
         Arc::new(connector_shopee::ShopeeFactory),
         Arc::new(connector_tiktok_shop::TiktokShopFactory),
+        Arc::new(connector_temu::TemuFactory),
+        Arc::new(connector_mercadolibre::MercadolibreFactory),
+        Arc::new(connector_walmart::WalmartFactory),
+        Arc::new(connector_shopify::ShopifyFactory),
+        Arc::new(connector_ebay::EbayFactory),
         Arc::new(connector_lazada::LazadaFactory),
     ]
 }

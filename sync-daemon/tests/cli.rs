@@ -7,7 +7,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 /// Every registered connector: `omsync pull` and `omsync demo` must work for each.
-const PLATFORMS: &[&str] = &["amazon", "shopee", "tiktok-shop", "lazada"];
+const PLATFORMS: &[&str] = &[
+    "amazon",
+    "shopee",
+    "tiktok-shop",
+    "temu",
+    "mercadolibre",
+    "walmart",
+    "shopify",
+    "ebay",
+    "lazada",
+];
 
 fn omsync() -> Command {
     Command::new(env!("CARGO_BIN_EXE_omsync"))

@@ -54,6 +54,9 @@ const PERSONAL_KEYS: &[&str] = &[
     "addressline1",
     "addressline2",
     "addressline3",
+    "address1",
+    "address2",
+    "receivername",
     "fulladdress",
     "street",
     "street1",
@@ -89,22 +92,42 @@ fn is_personal(key: &str) -> bool {
     PERSONAL_KEYS.contains(&normalize(key).as_str())
 }
 
+/// Places whose `{id, name}` objects name a city or state, not a person (Mercado Libre nests
+/// addresses this way): their `name` is coarse location and is kept.
+const PLACE_KEYS: &[&str] = &[
+    "city",
+    "state",
+    "country",
+    "neighborhood",
+    "municipality",
+    "region",
+    "district",
+    "province",
+];
+
 /// Replace secret and personal values in a JSON document, keeping its shape.
 pub fn scrub_json(value: &mut serde_json::Value, extra: &[&str]) {
+    scrub_under(value, extra, false);
+}
+
+fn scrub_under(value: &mut serde_json::Value, extra: &[&str], in_place: bool) {
     use serde_json::Value;
     match value {
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                if (is_secret(k, extra) || is_personal(k)) && !v.is_object() && !v.is_array() {
+                let personal = is_personal(k) && !(in_place && normalize(k) == "name");
+                if (is_secret(k, extra) || personal) && !v.is_object() && !v.is_array() {
                     if !v.is_null() {
                         *v = Value::String(REDACTED.to_owned());
                     }
                 } else {
-                    scrub_json(v, extra);
+                    scrub_under(v, extra, PLACE_KEYS.contains(&normalize(k).as_str()));
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| scrub_json(v, extra)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| scrub_under(v, extra, in_place)),
         _ => {}
     }
 }
@@ -271,6 +294,7 @@ mod tests {
             "access_token": "tok", "refresh_token": "r", "expire_in": 14400,
             "recipient_address": {"name": "Jane", "phone": "555", "city": "Seattle", "full_address": "1 Lane"},
             "orders": [{"buyer": {"buyerName": "Jane", "buyerEmail": "j@x"}}],
+            "receiver_address": {"city": {"id": "AR-A-1", "name": "Cafayate"}, "receiver_name": "Ana", "name": "Ana"},
             "shop_id": 1,
             "errors": [{"code": "QuotaExceeded", "message": "You exceeded your quota"}]
         });
@@ -284,6 +308,8 @@ mod tests {
         assert_eq!(v["orders"][0]["buyer"]["buyerName"], "REDACTED");
         assert_eq!(v["shop_id"], 1);
         assert_eq!(v["errors"][0]["code"], "QuotaExceeded");
+        assert_eq!(v["receiver_address"]["city"]["name"], "Cafayate");
+        assert_eq!(v["receiver_address"]["name"], "REDACTED");
         assert!(is_secret_param("code", &[]));
     }
 }

@@ -1,0 +1,3 @@
+//! The connector conformance suite against `fixtures/walmart/`.
+
+connector_testkit::conformance_suite!(connector_walmart::WalmartFactory);
