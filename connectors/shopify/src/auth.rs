@@ -2,9 +2,9 @@
 //!
 //! Custom-app tokens (`shpat_...`) and offline OAuth tokens do not expire and have no refresh
 //! grant: a 401 `[API] Invalid API key or access token` means the app was uninstalled or the
-//! token rotated, and only the merchant can fix it. There is therefore no token endpoint call.
-//! The kit re-sends a refused request once after `invalidate`; here that re-send carries the
-//! same token, and a second 401 surfaces as `Unauthorized`.
+//! token rotated, and only the merchant can fix it. There is therefore no token endpoint call,
+//! and no token generation: the kit does not re-send a refused request, the 401 surfaces as
+//! `Unauthorized` at once.
 //! <https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens>
 
 use async_trait::async_trait;
@@ -15,9 +15,6 @@ use secrecy::{ExposeSecret, SecretString};
 
 /// The header Shopify reads the Admin API access token from.
 pub const ACCESS_TOKEN_HEADER: &str = "x-shopify-access-token";
-
-/// The one generation a static token ever has.
-const GENERATION: u64 = 0;
 
 /// Puts the shop's static access token on every call.
 pub struct StaticTokenAuth {
@@ -43,17 +40,11 @@ impl Authorizer for StaticTokenAuth {
             HeaderName::from_static(ACCESS_TOKEN_HEADER),
             self.token.expose_secret(),
         );
-        Ok(Some(GENERATION))
+        // A static token has no generation to renew.
+        Ok(None)
     }
 
-    async fn invalidate(&self, _generation: u64) {
-        // Nothing to refresh: the kit's single re-send goes out with the same token.
-        tracing::warn!(
-            platform = "shopify",
-            "Shopify refused the access token; it does not expire, so the app was probably \
-             uninstalled or the token rotated"
-        );
-    }
+    async fn invalidate(&self, _generation: u64) {}
 }
 
 #[cfg(test)]
@@ -70,7 +61,7 @@ mod tests {
             "graphql",
             url::Url::parse("https://a.myshopify.com/admin/api/2025-01/graphql.json").unwrap(),
         );
-        assert_eq!(auth.authorize(&mut req).await.unwrap(), Some(0));
+        assert_eq!(auth.authorize(&mut req).await.unwrap(), None);
         let (name, value) = &req.headers[0];
         assert_eq!(name.as_str(), "x-shopify-access-token");
         assert_eq!(value, "shpat_secret_value");

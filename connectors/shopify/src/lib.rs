@@ -459,8 +459,8 @@ mod tests {
         Window::new(w.from, w.to).unwrap()
     }
 
-    /// The token never expires and has no refresh: a refused token is re-sent once by the kit
-    /// (same token), then surfaces as Unauthorized, with no call to any token endpoint.
+    /// The token never expires and has no refresh: a refused token surfaces as Unauthorized at
+    /// once, with no re-send and no call to any token endpoint.
     #[tokio::test]
     async fn a_refused_token_surfaces_as_unauthorized_without_a_token_request() {
         let target = Target::new(Arc::new(ShopifyFactory));
@@ -475,7 +475,7 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::Unauthorized);
         assert_eq!(err.message(), INVALID_TOKEN);
         let received = server.received_requests().await.unwrap();
-        assert_eq!(received.len(), 2, "one request, one re-send, no more");
+        assert_eq!(received.len(), 1, "one request, no re-send");
         assert!(received
             .iter()
             .all(|r| r.url.path() == "/admin/api/2025-01/graphql.json"));

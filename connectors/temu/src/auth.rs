@@ -212,10 +212,9 @@ impl Authorizer for RouterAuth {
             content_type: "application/json".to_owned(),
             bytes: Bytes::from(body),
         };
-        // Temu has no refresh grant, so there is no token generation to renew. Generation 0
-        // lets the kit re-send a refused call once (freshly signed); a token that is really
-        // expired or replaced (3000034) is refused again and surfaces as Unauthorized.
-        Ok(Some(0))
+        // Temu has no refresh grant, so there is no token generation to renew: a refused token
+        // (3000034) surfaces as Unauthorized at once and the seller must re-authorize.
+        Ok(None)
     }
 
     async fn invalidate(&self, _generation: u64) {}
@@ -415,7 +414,7 @@ mod tests {
             .unwrap()
             .into_request(Operation::PullOrders, "orders", url)
             .unwrap();
-        assert_eq!(auth.authorize(&mut request).await.unwrap(), Some(0));
+        assert_eq!(auth.authorize(&mut request).await.unwrap(), None);
         let Body::Raw { bytes, .. } = &request.body else {
             panic!("raw body expected")
         };
