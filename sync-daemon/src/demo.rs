@@ -61,6 +61,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .await?;
         let options = ConnectorOptions {
             base_url: Some(served.server.uri().parse()?),
+            // A local replay: the platforms' quotas do not apply.
+            rate_limits: false,
             ..ConnectorOptions::default()
         };
         let connector = factory.build(

@@ -27,6 +27,9 @@ pub struct ConnectorOptions {
     pub transport: Option<Arc<dyn Transport>>,
     pub recorder: Option<Arc<Recorder>>,
     pub token_sink: Option<Arc<dyn TokenSink>>,
+    /// Enforce the connector's declared quotas. Off only against local mocks (fixture replay,
+    /// benchmarks), where waiting out a real platform's quota would only slow the run.
+    pub rate_limits: bool,
 }
 
 impl Default for ConnectorOptions {
@@ -38,6 +41,7 @@ impl Default for ConnectorOptions {
             transport: None,
             recorder: None,
             token_sink: None,
+            rate_limits: true,
         }
     }
 }
@@ -49,6 +53,7 @@ impl fmt::Debug for ConnectorOptions {
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
             .field("recording", &self.recorder.is_some())
+            .field("rate_limits", &self.rate_limits)
             .finish_non_exhaustive()
     }
 }

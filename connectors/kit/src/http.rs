@@ -354,7 +354,12 @@ impl HttpClient {
             transport,
             hosts: Hosts::new(options.base_url.clone()),
             retry: options.retry.clone(),
-            limits,
+            // Undeclared classes are not limited: an empty set turns limiting off.
+            limits: if options.rate_limits {
+                limits
+            } else {
+                RateLimits::new()
+            },
             timeout: options.timeout,
             classifier,
             recorder: options.recorder.clone(),
