@@ -105,6 +105,7 @@ pub struct OAuthApp<'a> {
     client_secret: &'a SecretString,
     auth: ClientAuth,
     headers: Vec<(HeaderName, String)>,
+    params: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for OAuthApp<'_> {
@@ -132,7 +133,14 @@ impl<'a> OAuthApp<'a> {
             client_secret,
             auth,
             headers: Vec::new(),
+            params: Vec::new(),
         }
+    }
+
+    /// A form parameter the token endpoint requires on top of OAuth2 (Wayfair's `audience`).
+    pub fn with_param(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.params.push((name.to_owned(), value.into()));
+        self
     }
 
     /// A header the token endpoint requires on top of OAuth2 (Walmart's `WM_SVC.NAME`, ...).
@@ -179,9 +187,12 @@ impl<'a> OAuthApp<'a> {
         refresh_token: &SecretString,
     ) -> Result<TokenGrant, MarketplaceError> {
         let refresh = RefreshToken::new(refresh_token.expose_secret().to_owned());
-        let response = self
-            .client()
-            .exchange_refresh_token(&refresh)
+        let client = self.client();
+        let mut request = client.exchange_refresh_token(&refresh);
+        for (name, value) in &self.params {
+            request = request.add_extra_param(name.clone(), value.clone());
+        }
+        let response = request
             .request_async(&self.adapter())
             .await
             .map_err(|e| self.context(oauth_error(e)))?;
@@ -193,10 +204,14 @@ impl<'a> OAuthApp<'a> {
         &self,
         scopes: &[&str],
     ) -> Result<TokenGrant, MarketplaceError> {
-        let response = self
-            .client()
+        let client = self.client();
+        let mut request = client
             .exchange_client_credentials()
-            .add_scopes(scopes.iter().map(|s| oauth2::Scope::new((*s).to_owned())))
+            .add_scopes(scopes.iter().map(|s| oauth2::Scope::new((*s).to_owned())));
+        for (name, value) in &self.params {
+            request = request.add_extra_param(name.clone(), value.clone());
+        }
+        let response = request
             .request_async(&self.adapter())
             .await
             .map_err(|e| self.context(oauth_error(e)))?;

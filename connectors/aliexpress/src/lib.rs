@@ -1,0 +1,1 @@
+//! aliexpress connector (in progress)

@@ -1,0 +1,1 @@
+//! coupang connector (in progress)

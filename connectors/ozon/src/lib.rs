@@ -1,0 +1,1 @@
+//! ozon connector (in progress)

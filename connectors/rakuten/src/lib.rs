@@ -1,0 +1,1 @@
+//! rakuten connector (in progress)

@@ -1,0 +1,1 @@
+//! shein connector (in progress)

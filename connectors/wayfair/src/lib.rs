@@ -1,0 +1,1 @@
+//! wayfair connector (in progress)

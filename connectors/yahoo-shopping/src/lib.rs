@@ -1,0 +1,1 @@
+//! yahoo-shopping connector (in progress)
