@@ -423,42 +423,13 @@ mod tests {
     ) {
         let target = connector_testkit::conformance::Target::new(Arc::new(LazadaFactory));
         let (server, loaded) = target.serve(name).await;
-        let options = ConnectorOptions {
-            base_url: Some(Url::parse(&server.uri()).unwrap()),
-            retry: connector_kit::RetryConfig::fast(),
-            token_sink: sink,
-            ..ConnectorOptions::default()
-        };
-        let store = StoreRef {
-            id: core_model::StoreId(1),
-            platform: Platform::Lazada,
-        };
-        let connector = LazadaFactory
-            .build(store, &loaded.credentials, options)
-            .unwrap();
+        let connector = target.connector_with(&server, &loaded, |o| o.token_sink = sink);
         (server, loaded, connector)
-    }
-
-    #[derive(Debug, Default)]
-    struct Rotations(std::sync::Mutex<Vec<String>>);
-
-    #[async_trait]
-    impl connector_kit::TokenSink for Rotations {
-        async fn rotated(&self, grant: &connector_kit::TokenGrant) -> Result<(), MarketplaceError> {
-            use secrecy::ExposeSecret;
-            let rotated = grant
-                .refresh_token
-                .as_ref()
-                .map(|r| r.expose_secret().to_owned())
-                .unwrap_or_default();
-            self.0.lock().unwrap().push(rotated);
-            Ok(())
-        }
     }
 
     #[tokio::test]
     async fn the_rotated_refresh_token_reaches_the_sink() {
-        let sink = Arc::new(Rotations::default());
+        let sink = Arc::new(connector_testkit::conformance::RotationLog::default());
         let (_server, loaded, c) = replay("token-expired", Some(sink.clone())).await;
         let w = loaded.expect.window.unwrap();
         let pulled = connector_testkit::conformance::pull_all(
@@ -470,7 +441,7 @@ mod tests {
         .unwrap();
         assert_eq!(pulled.orders.len(), 3);
         assert_eq!(
-            sink.0.lock().unwrap().as_slice(),
+            sink.rotated().as_slice(),
             ["fixture-refresh-token-rotated-0002"]
         );
     }

@@ -73,53 +73,26 @@ impl TokenSource for MercadolibreTokens {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
 
-    use connector_kit::{ConnectorFactory, ConnectorOptions, RetryConfig, TokenSink};
-    use core_model::{Platform, StoreId, StoreRef, Window};
-    use secrecy::ExposeSecret;
-
-    use super::*;
-
-    #[derive(Debug, Default)]
-    struct Sink(Mutex<Vec<String>>);
-
-    #[async_trait]
-    impl TokenSink for Sink {
-        async fn rotated(&self, grant: &TokenGrant) -> Result<(), MarketplaceError> {
-            if let (Ok(mut seen), Some(r)) = (self.0.lock(), &grant.refresh_token) {
-                seen.push(r.expose_secret().to_owned());
-            }
-            Ok(())
-        }
-    }
+    use connector_testkit::conformance::{RotationLog, Target};
+    use core_model::Window;
 
     /// The `token-expired` fixture: the 401 on page two refreshes once, and the single-use
     /// refresh token Mercado Libre rotates reaches the sink.
     #[tokio::test]
     async fn the_rotated_refresh_token_reaches_the_sink() {
-        let factory = Arc::new(crate::MercadolibreFactory);
-        let target = connector_testkit::conformance::Target::new(factory.clone());
+        let target = Target::new(Arc::new(crate::MercadolibreFactory));
         let (server, loaded) = target.serve("token-expired").await;
-        let sink = Arc::new(Sink::default());
-        let options = ConnectorOptions {
-            base_url: Some(server.uri().parse().unwrap()),
-            retry: RetryConfig::fast(),
-            token_sink: Some(sink.clone()),
-            ..ConnectorOptions::default()
-        };
-        let store = StoreRef {
-            id: StoreId(1),
-            platform: Platform::Mercadolibre,
-        };
-        let conn = factory.build(store, &loaded.credentials, options).unwrap();
+        let sink = Arc::new(RotationLog::default());
+        let conn = target.connector_with(&server, &loaded, |o| o.token_sink = Some(sink.clone()));
         let w = loaded.expect.window.unwrap();
         let window = Window::new(w.from, w.to).unwrap();
         connector_testkit::conformance::pull_all(conn.as_ref(), window, None)
             .await
             .unwrap();
         assert_eq!(
-            sink.0.lock().unwrap().as_slice(),
+            sink.rotated().as_slice(),
             ["TG-66a1f3d9e4b0a10001c4d5e6-1287654321"]
         );
     }

@@ -408,7 +408,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use bytes::Bytes;
-    use core_model::{ErrorKind, LabelFormat, StoreId};
+    use core_model::{ErrorKind, LabelFormat};
     use http::{HeaderMap, HeaderValue, Method};
 
     const SECRET: &str = "c7e0a1a63542be4de3cb5488f9fba8149e8fc290";
@@ -546,18 +546,8 @@ mod tests {
         connector_testkit::mount_loaded(&server, Arc::new(TemuFactory), &loaded)
             .await
             .unwrap();
-        let options = ConnectorOptions {
-            base_url: Some(Url::parse(&server.uri()).unwrap()),
-            retry: connector_kit::RetryConfig::fast(),
-            ..ConnectorOptions::default()
-        };
-        let store = StoreRef {
-            id: StoreId(1),
-            platform: Platform::Temu,
-        };
-        let connector = TemuFactory
-            .build(store, &loaded.credentials, options)
-            .unwrap();
+        let target = connector_testkit::conformance::Target::new(Arc::new(TemuFactory));
+        let connector = target.connector(&server, &loaded);
         (server, loaded, connector)
     }
 

@@ -52,7 +52,17 @@ impl Target {
 
     /// A fresh connector (as a restarted daemon would build) pointed at `server`.
     pub fn connector(&self, server: &MockServer, loaded: &LoadedScenario) -> Arc<dyn Marketplace> {
-        let options = ConnectorOptions {
+        self.connector_with(server, loaded, |_| {})
+    }
+
+    /// [`Target::connector`] with its options adjusted first (a token sink, a recorder).
+    pub fn connector_with(
+        &self,
+        server: &MockServer,
+        loaded: &LoadedScenario,
+        adjust: impl FnOnce(&mut ConnectorOptions),
+    ) -> Arc<dyn Marketplace> {
+        let mut options = ConnectorOptions {
             base_url: Some(
                 server
                     .uri()
@@ -65,6 +75,7 @@ impl Target {
             rate_limits: false,
             ..ConnectorOptions::default()
         };
+        adjust(&mut options);
         let store = StoreRef {
             id: STORE,
             platform: self.factory.platform(),
@@ -82,6 +93,28 @@ fn window(loaded: &LoadedScenario) -> Window {
         .unwrap_or_else(|| panic!("{}: expect.window is required", loaded.dir.display()));
     Window::new(spec.from, spec.to)
         .unwrap_or_else(|| panic!("{}: empty window", loaded.dir.display()))
+}
+
+/// A token sink that keeps every rotated refresh token, for tests of token rotation.
+#[derive(Debug, Default)]
+pub struct RotationLog(std::sync::Mutex<Vec<String>>);
+
+impl RotationLog {
+    /// The rotated refresh tokens, oldest first.
+    pub fn rotated(&self) -> Vec<String> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+#[async_trait::async_trait]
+impl connector_kit::TokenSink for RotationLog {
+    async fn rotated(&self, grant: &connector_kit::TokenGrant) -> Result<(), MarketplaceError> {
+        use connector_kit::ExposeSecret;
+        if let (Ok(mut log), Some(r)) = (self.0.lock(), &grant.refresh_token) {
+            log.push(r.expose_secret().to_owned());
+        }
+        Ok(())
+    }
 }
 
 /// Everything a pull of `window` returned, page by page.
