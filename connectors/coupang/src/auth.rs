@@ -61,11 +61,7 @@ pub fn signed_path(url: &Url) -> &str {
 /// The query string exactly as the kit will put it on the wire (it appends `query` to the
 /// URL with `form_urlencoded`), without the `?`.
 pub fn wire_query(request: &ApiRequest) -> String {
-    let mut url = request.url.clone();
-    if !request.query.is_empty() {
-        url.query_pairs_mut().extend_pairs(request.query.iter());
-    }
-    url.query().unwrap_or_default().to_owned()
+    request.wire_url().query().unwrap_or_default().to_owned()
 }
 
 /// Signs every Wing call with the seller's OPEN API key.

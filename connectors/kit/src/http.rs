@@ -122,13 +122,20 @@ impl ApiRequest {
         self
     }
 
-    /// The URL with the query appended, the headers, and the body bytes, as they go on the
-    /// wire.
-    fn to_wire(&self) -> Result<WireRequest, MarketplaceError> {
+    /// The URL with the query appended exactly as it goes on the wire (for signatures that
+    /// cover the encoded query, such as Coupang's CEA).
+    pub fn wire_url(&self) -> Url {
         let mut url = self.url.clone();
         if !self.query.is_empty() {
             url.query_pairs_mut().extend_pairs(self.query.iter());
         }
+        url
+    }
+
+    /// The URL with the query appended, the headers, and the body bytes, as they go on the
+    /// wire. A `Content-Type` the connector set itself wins over the body's default.
+    fn to_wire(&self) -> Result<WireRequest, MarketplaceError> {
+        let url = self.wire_url();
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
             let mut v = HeaderValue::from_str(value).map_err(|_| {
@@ -142,19 +149,19 @@ impl ApiRequest {
         let body = match &self.body {
             Body::Empty => Bytes::new(),
             Body::Json(v) => {
-                headers.insert(
-                    http::header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
+                headers
+                    .entry(http::header::CONTENT_TYPE)
+                    .or_insert(HeaderValue::from_static("application/json"));
                 Bytes::from(serde_json::to_vec(v).map_err(|e| {
                     MarketplaceError::permanent(format!("cannot encode request body: {e}"))
                 })?)
             }
             Body::Form(fields) => {
-                headers.insert(
-                    http::header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/x-www-form-urlencoded;charset=UTF-8"),
-                );
+                headers
+                    .entry(http::header::CONTENT_TYPE)
+                    .or_insert(HeaderValue::from_static(
+                        "application/x-www-form-urlencoded;charset=UTF-8",
+                    ));
                 let encoded = url::form_urlencoded::Serializer::new(String::new())
                     .extend_pairs(fields.iter())
                     .finish();

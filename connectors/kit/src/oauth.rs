@@ -260,6 +260,12 @@ fn oauth_error(
                 | BasicErrorResponseType::UnauthorizedClient => MarketplaceError::unauthorized(
                     format!("the seller must re-authorize: {message}"),
                 ),
+                // Auth0 tenants (Wayfair) refuse bad client credentials with `access_denied`.
+                BasicErrorResponseType::Extension(ext) if ext == "access_denied" => {
+                    MarketplaceError::unauthorized(format!(
+                        "the platform refused the client credentials: {message}"
+                    ))
+                }
                 _ => MarketplaceError::permanent(message),
             };
             kind_error.with_code(code)

@@ -1,0 +1,3 @@
+//! The connector conformance suite against `fixtures/wayfair/`.
+
+connector_testkit::conformance_suite!(connector_wayfair::WayfairFactory);
