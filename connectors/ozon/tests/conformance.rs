@@ -1,0 +1,3 @@
+//! The connector conformance suite against `fixtures/ozon/`.
+
+connector_testkit::conformance_suite!(connector_ozon::OzonFactory);
