@@ -1,7 +1,7 @@
 //! Package labels. Ozon prints labels only for assembled postings (`awaiting_deliver`), so a
 //! posting still `awaiting_packaging` is assembled first (`/v4/posting/fbs/ship`, one package
-//! with every product). Then the asynchronous flow: `/v2/posting/fbs/package-label/create`
-//! answers task ids (`big_label`, `small_label`); `/v1/posting/fbs/package-label/get` is polled
+//! with every product). Then the asynchronous flow: `/v3/posting/fbs/package-label/create`
+//! answers task ids (`big_label`, `small_label`); `/v2/posting/fbs/package-label/get` is polled
 //! for the regular (`big_label`) task, its `pending`/`in_progress` answers classified transient
 //! so the kit's retry budget does the waiting; the `completed` answer's `file_url` (a temporary
 //! CDN link) is downloaded through the base-URL override. The Seller API credentials are only
@@ -26,8 +26,8 @@ use crate::orders::neutral_status;
 use crate::tracking::{ship, Assembly};
 use crate::OzonConnector;
 
-pub const LABEL_CREATE_PATH: &str = "/v2/posting/fbs/package-label/create";
-pub const LABEL_GET_PATH: &str = "/v1/posting/fbs/package-label/get";
+pub const LABEL_CREATE_PATH: &str = "/v3/posting/fbs/package-label/create";
+pub const LABEL_GET_PATH: &str = "/v2/posting/fbs/package-label/get";
 /// The label file downloads (CDN, not the Seller API quota).
 pub const DOWNLOAD_CLASS: &str = "label-file";
 /// The regular label task; `small_label` is the small format.
@@ -67,14 +67,14 @@ pub async fn fetch_label(
     }
 
     let body = LabelCreateRequest {
-        posting_number: vec![number],
+        posting_numbers: vec![number],
     };
     let create = LabelCreateClassifier { assembled_now };
     let response = c
         .post_classified(op, LABEL_CREATE_PATH, &body, &create)
         .await?;
     let created: LabelCreateResponse = response.json()?;
-    let tasks = created.result.map(|r| r.tasks).unwrap_or_default();
+    let tasks = created.tasks;
     let task = tasks
         .iter()
         .find(|t| t.task_type.as_deref() == Some(BIG_LABEL))
@@ -106,8 +106,7 @@ pub async fn fetch_label(
 fn file_url(r: &RawResponse) -> Result<Url, MarketplaceError> {
     let answer: LabelGetResponse = r.json()?;
     let url = answer
-        .result
-        .and_then(|b| b.file_url)
+        .file_url
         .filter(|u| !u.trim().is_empty())
         .ok_or_else(|| {
             MarketplaceError::malformed(format!("{LABEL_GET_PATH} completed without `file_url`"))
@@ -135,7 +134,7 @@ async fn download(c: &OzonConnector, real: Url) -> Result<Bytes, MarketplaceErro
     Ok(response.body)
 }
 
-/// `/v2/posting/fbs/package-label/create`. Right after this connector assembled the posting it
+/// `/v3/posting/fbs/package-label/create`. Right after this connector assembled the posting it
 /// may still be on its way to `awaiting_deliver`, and Ozon refuses labels for it with
 /// `INVALID_ARGUMENT` or `NO_POSTINGS_FOR_BATCH_DOWNLOAD` ("Errors" section,
 /// /v2/posting/fbs/package-label; Ozon advises asking 45-60 s after assembly): then those are
@@ -164,7 +163,7 @@ impl ResponseClassifier for LabelCreateClassifier {
     }
 }
 
-/// `/v1/posting/fbs/package-label/get`: ready only when `completed`.
+/// `/v2/posting/fbs/package-label/get`: ready only when `completed`.
 #[derive(Debug)]
 pub struct LabelTaskClassifier;
 
@@ -172,24 +171,27 @@ impl ResponseClassifier for LabelTaskClassifier {
     fn classify(&self, r: &RawResponse) -> Result<(), MarketplaceError> {
         parse_error(r)?;
         let answer: LabelGetResponse = decode_json(&r.body)?;
-        let Some(batch) = answer.result else {
+        let Some(status) = answer.status else {
             return Err(MarketplaceError::malformed(format!(
-                "{LABEL_GET_PATH} answered without `result`"
+                "{LABEL_GET_PATH} answered without `status`"
             )));
         };
-        match batch.status.as_str() {
+        match status.code.as_str() {
             "completed" => Ok(()),
             "pending" | "in_progress" => Err(MarketplaceError::transient(format!(
                 "the label task is {}",
-                batch.status
+                status.code
             ))),
-            "error" => Err(MarketplaceError::permanent(format!(
-                "Ozon could not make the label: {}",
-                batch
+            "error" => {
+                let reason = answer
                     .error
+                    .and_then(|e| e.message.or(e.code))
                     .filter(|e| !e.trim().is_empty())
-                    .unwrap_or_else(|| "no reason given".to_owned())
-            ))),
+                    .unwrap_or_else(|| "no reason given".to_owned());
+                Err(MarketplaceError::permanent(format!(
+                    "Ozon could not make the label: {reason}"
+                )))
+            }
             other => Err(MarketplaceError::malformed(format!(
                 "{LABEL_GET_PATH} answered the unknown status `{other}`"
             ))),
@@ -232,22 +234,20 @@ mod tests {
 
     #[test]
     fn the_task_is_polled_until_completed() {
-        assert!(task(r#"{"result":{"status":"completed","file_url":"https://cdn1.ozone.ru/s3/sc-temporary/e6/0c/x.pdf"}}"#).is_ok());
+        assert!(task(r#"{"status":{"code":"completed"},"file_url":"https://cdn1.ozone.ru/s3/sc-temporary/e6/0c/x.pdf"}"#).is_ok());
         for waiting in ["pending", "in_progress"] {
             let e = task(&format!(
-                r#"{{"result":{{"status":"{waiting}","file_url":""}}}}"#
+                r#"{{"status":{{"code":"{waiting}"}},"file_url":""}}"#
             ))
             .unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Transient, "{waiting}");
         }
-        let e = task(r#"{"result":{"status":"error","file_url":"","error":"POSTING_NOT_READY"}}"#)
+        let e = task(r#"{"status":{"code":"error"},"file_url":"","error":{"code":"POSTING_NOT_READY","message":"POSTING_NOT_READY"}}"#)
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Permanent);
         assert!(e.message().contains("POSTING_NOT_READY"));
         assert_eq!(
-            task(r#"{"result":{"status":"queued"}}"#)
-                .unwrap_err()
-                .kind(),
+            task(r#"{"status":{"code":"queued"}}"#).unwrap_err().kind(),
             ErrorKind::Malformed
         );
         assert_eq!(task(r#"{}"#).unwrap_err().kind(), ErrorKind::Malformed);
@@ -290,7 +290,7 @@ mod tests {
             fresh.classify(&cancelled).unwrap_err().kind(),
             ErrorKind::Permanent
         );
-        let ok = RawResponse::new(200, "application/json", r#"{"result":{"tasks":[]}}"#);
+        let ok = RawResponse::new(200, "application/json", r#"{"tasks":[]}"#);
         assert!(fresh.classify(&ok).is_ok());
     }
 
@@ -319,7 +319,7 @@ mod tests {
         let r = RawResponse::new(
             200,
             "application/json",
-            r#"{"result":{"status":"completed","file_url":"https://cdn1.ozone.ru/s3/sc-temporary/e6/0c/e60cdfd7.pdf"}}"#,
+            r#"{"status":{"code":"completed"},"file_url":"https://cdn1.ozone.ru/s3/sc-temporary/e6/0c/e60cdfd7.pdf"}"#,
         );
         assert_eq!(
             file_url(&r).unwrap().as_str(),

@@ -3,8 +3,8 @@
 //!
 //! Sources: `POST /v4/posting/fbs/list` (`posting.v4.PostingFbsListRequest` /
 //! `posting.v4.PostingFbsListResponse`), `/v4/posting/fbs/ship`
-//! (`fbsv4FbsPostingShipV4Request`), `/v2/posting/fbs/package-label/create`
-//! (`v2CreateLabelBatchResponse`), `/v1/posting/fbs/package-label/get`
+//! (`fbsv4FbsPostingShipV4Request`), `/v3/posting/fbs/package-label/create`
+//! (`v2CreateLabelBatchResponse`), `/v2/posting/fbs/package-label/get`
 //! (`v1GetLabelBatchResponse`), `/v2/fbs/posting/tracking-number/set`
 //! (`postingFbsPostingTrackingNumberSetRequest`, `postingFbsPostingMoveStatusResponse`) and
 //! `/v3/posting/fbs/get` (`v3GetFbsPostingResponseV3`).
@@ -182,20 +182,15 @@ pub struct ShipResponse {
     pub result: Option<Vec<String>>,
 }
 
-/// `POST /v2/posting/fbs/package-label/create` (and `/v2/posting/fbs/package-label`).
+/// `POST /v3/posting/fbs/package-label/create` (the v1/v2 create and v1 get were switched off
+/// on 2026-11-02; ozon.md section 5).
 #[derive(Debug, Serialize)]
 pub struct LabelCreateRequest<'a> {
-    pub posting_number: Vec<&'a str>,
+    pub posting_numbers: Vec<&'a str>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct LabelCreateResponse {
-    #[serde(default)]
-    pub result: Option<LabelTasks>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct LabelTasks {
     #[serde(default)]
     pub tasks: Vec<LabelTask>,
 }
@@ -208,7 +203,7 @@ pub struct LabelTask {
     pub task_type: Option<String>,
 }
 
-/// `POST /v1/posting/fbs/package-label/get`.
+/// `POST /v2/posting/fbs/package-label/get`.
 #[derive(Debug, Serialize)]
 pub struct LabelGetRequest {
     pub task_id: u64,
@@ -217,18 +212,26 @@ pub struct LabelGetRequest {
 #[derive(Debug, Deserialize)]
 pub struct LabelGetResponse {
     #[serde(default)]
-    pub result: Option<LabelBatch>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct LabelBatch {
-    /// `pending`, `in_progress`, `completed`, `error`.
-    #[serde(default)]
-    pub status: String,
+    pub status: Option<LabelTaskStatus>,
     #[serde(default)]
     pub file_url: Option<String>,
     #[serde(default)]
-    pub error: Option<String>,
+    pub error: Option<LabelTaskError>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LabelTaskStatus {
+    /// `pending`, `in_progress`, `completed`, `error`.
+    #[serde(default)]
+    pub code: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LabelTaskError {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
 }
 
 /// `POST /v2/fbs/posting/tracking-number/set` (up to 20 pairs).
