@@ -17,6 +17,12 @@ pub fn factories() -> Vec<Arc<dyn ConnectorFactory>> {
         Arc::new(connector_shopify::ShopifyFactory),
         Arc::new(connector_ebay::EbayFactory),
         Arc::new(connector_lazada::LazadaFactory),
+        Arc::new(connector_wayfair::WayfairFactory),
+        Arc::new(connector_shein::SheinFactory),
+        Arc::new(connector_rakuten::RakutenFactory),
+        Arc::new(connector_aliexpress::AliexpressFactory),
+        Arc::new(connector_ozon::OzonFactory),
+        Arc::new(connector_coupang::CoupangFactory),
     ]
 }
 

@@ -17,6 +17,12 @@ const PLATFORMS: &[&str] = &[
     "shopify",
     "ebay",
     "lazada",
+    "wayfair",
+    "shein",
+    "rakuten",
+    "aliexpress",
+    "ozon",
+    "coupang",
 ];
 
 fn omsync() -> Command {
