@@ -24,6 +24,8 @@ pub struct DemoArgs {
 }
 
 const SCENARIO: &str = "multi-page";
+/// Orders listed per platform at the end; the counts above cover the rest.
+const SHOWN_PER_PLATFORM: usize = 3;
 
 /// `println!` that returns the write error (a closed pipe) instead of panicking.
 macro_rules! say {
@@ -83,7 +85,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 stats += store.upsert_orders(&page.orders).await?;
                 store.record_malformed(store_id, &page.malformed).await?;
                 if pass == "first pull" {
-                    shown.extend(page.orders.into_iter().map(|o| (platform, store_id, o)));
+                    let room = SHOWN_PER_PLATFORM
+                        .saturating_sub(shown.iter().filter(|(p, _, _)| *p == platform).count());
+                    shown.extend(
+                        page.orders
+                            .into_iter()
+                            .take(room)
+                            .map(|o| (platform, store_id, o)),
+                    );
                 }
                 match page.next_cursor {
                     Some(next) => cursor = Some(next),
