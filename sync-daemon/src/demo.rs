@@ -61,22 +61,28 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let store_id = store
             .create_store(seller, platform, &format!("demo {platform} store"))
             .await?;
-        let options = ConnectorOptions {
-            base_url: Some(served.server.uri().parse()?),
-            // A local replay: the platforms' quotas do not apply.
-            rate_limits: false,
-            ..ConnectorOptions::default()
-        };
-        let connector = factory.build(
-            StoreRef {
-                id: store_id,
-                platform,
-            },
-            &served.loaded.credentials,
-            options,
-        )?;
-
+        let mut first = Some(served);
         for pass in ["first pull", "overlapping pull"] {
+            // Each pull gets a fresh replay: a scenario answers its exchanges as one pull
+            // would, and the platform answers a new pull of the same window the same way.
+            let served = match first.take() {
+                Some(served) => served,
+                None => serve::start(platform, SCENARIO, 0, args.fixtures.clone()).await?,
+            };
+            let options = ConnectorOptions {
+                base_url: Some(served.server.uri().parse()?),
+                // A local replay: the platforms' quotas do not apply.
+                rate_limits: false,
+                ..ConnectorOptions::default()
+            };
+            let connector = factory.build(
+                StoreRef {
+                    id: store_id,
+                    platform,
+                },
+                &served.loaded.credentials,
+                options,
+            )?;
             let mut stats = UpsertStats::default();
             let (mut pages, mut cursor) = (0, None);
             loop {

@@ -41,6 +41,10 @@ pub struct PullArgs {
     /// Record every exchange into this fixture folder (scrubbed of secrets and personal data).
     #[arg(long)]
     record: Option<PathBuf>,
+    /// Do not pace requests by the platform's quotas (for fixture servers and local mocks;
+    /// never against a real platform).
+    #[arg(long)]
+    no_rate_limits: bool,
 }
 
 /// One printed order.
@@ -114,6 +118,7 @@ pub async fn run(args: PullArgs) -> anyhow::Result<ExitCode> {
         base_url: args.base_url.clone(),
         recorder: recorder.clone(),
         token_sink: Some(Arc::new(FileTokenSink::new(args.credentials.clone()))),
+        rate_limits: !args.no_rate_limits,
         ..ConnectorOptions::default()
     };
     let store = StoreRef {

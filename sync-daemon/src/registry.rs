@@ -20,6 +20,7 @@ pub fn factories() -> Vec<Arc<dyn ConnectorFactory>> {
         Arc::new(connector_wayfair::WayfairFactory),
         Arc::new(connector_shein::SheinFactory),
         Arc::new(connector_rakuten::RakutenFactory),
+        Arc::new(connector_yahoo_shopping::YahooShoppingFactory),
         Arc::new(connector_aliexpress::AliexpressFactory),
         Arc::new(connector_ozon::OzonFactory),
         Arc::new(connector_coupang::CoupangFactory),

@@ -64,7 +64,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     );
     if let Some(w) = served.loaded.expect.window {
         eprintln!(
-            "try: omsync pull --platform {} --base-url {} --credentials {} --from {} --to {}",
+            "try: omsync pull --platform {} --base-url {} --credentials {} --from {} --to {} --no-rate-limits",
             args.platform,
             served.server.uri(),
             credentials.display(),

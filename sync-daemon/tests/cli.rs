@@ -20,6 +20,7 @@ const PLATFORMS: &[&str] = &[
     "wayfair",
     "shein",
     "rakuten",
+    "yahoo-shopping",
     "aliexpress",
     "ozon",
     "coupang",
@@ -111,7 +112,7 @@ fn pull(platform: &str, scenario: &str, url: &str, creds: &Path) -> Output {
             "--credentials",
         ])
         .arg(creds)
-        .args(["--from", &from, "--to", &to])
+        .args(["--from", &from, "--to", &to, "--no-rate-limits"])
         .output()
         .unwrap()
 }
