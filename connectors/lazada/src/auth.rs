@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use connector_kit::oauth::TOKEN_CLASS;
-use connector_kit::sign::hmac_sha256_hex_upper;
 use connector_kit::{
     ApiRequest, Authorizer, Body, HttpClient, TokenCache, TokenGrant, TokenSource,
 };
@@ -29,29 +28,12 @@ use crate::model::TokenResponse;
 /// The refresh API, on the auth host.
 pub const REFRESH_PATH: &str = "/auth/token/refresh";
 
-/// What `sign` covers: the API path, then each parameter but `sign` as name + value, sorted by
-/// name in byte order. Empty names or values are skipped, as the Java SDK does (this connector
-/// never sends any).
-pub fn string_to_sign(api_path: &str, params: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> = params
-        .iter()
-        .filter(|(k, v)| k != "sign" && !k.is_empty() && !v.is_empty())
-        .collect();
-    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let mut out = String::from(api_path);
-    for (k, v) in sorted {
-        out.push_str(k);
-        out.push_str(v);
-    }
-    out
-}
+/// The IOP gateway's signing, shared with the other IOP connector through the kit.
+pub use connector_kit::sign::iop_string_to_sign as string_to_sign;
 
 /// `sign` for one request.
-pub fn sign(app_secret: &SecretString, api_path: &str, params: &[(String, String)]) -> String {
-    hmac_sha256_hex_upper(
-        app_secret.expose_secret().as_bytes(),
-        string_to_sign(api_path, params).as_bytes(),
-    )
+pub fn sign(app_secret: &SecretString, prefix: &str, params: &[(String, String)]) -> String {
+    connector_kit::sign::iop_sign(app_secret.expose_secret().as_bytes(), prefix, params)
 }
 
 /// The API path a signature covers: the URL path after `/rest`, so a base-URL override with a
