@@ -165,6 +165,7 @@ impl fmt::Debug for WireRequest {
 }
 
 /// The answer a platform gives a request that fails its checks (bad signature, no token).
+/// A JSON string `body` is sent as is, for platforms that answer in XML or text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MockRejection {
     pub status: u16,

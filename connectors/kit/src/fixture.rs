@@ -60,6 +60,9 @@ pub struct RequestMatcher {
     /// Form fields that must be present with exactly these values.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub body_form: BTreeMap<String, String>,
+    /// Texts the raw body must contain (XML bodies: `<OrderId>123</OrderId>`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub body_contains: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

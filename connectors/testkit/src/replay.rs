@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use connector_kit::fixture::{json_contains, Exchange, RequestMatcher, Scenario};
-use connector_kit::{ConnectorFactory, WireRequest};
+use connector_kit::{ConnectorFactory, MockRejection, WireRequest};
 use core_model::{LabelFormat, LabelSpec, Shipment};
 use serde::Deserialize;
 use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -292,7 +292,11 @@ impl Match for Matches {
                 .iter()
                 .all(|(k, v)| form.iter().any(|(fk, fv)| fk == k && fv == v))
         };
-        query_ok && headers_ok && json_ok && form_ok
+        let text_ok = m.body_contains.is_empty() || {
+            let body = String::from_utf8_lossy(&request.body);
+            m.body_contains.iter().all(|t| body.contains(t.as_str()))
+        };
+        query_ok && headers_ok && json_ok && form_ok && text_ok
     }
 }
 
@@ -317,6 +321,18 @@ struct Rejection {
 impl Respond for Rejection {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         match self.factory.check_request(&self.secrets, &wire(request)) {
+            // A string body is the platform's own text (XML, HTML), sent as is.
+            Err(MockRejection {
+                status,
+                body: serde_json::Value::String(text),
+            }) => {
+                let content_type = if text.trim_start().starts_with('<') {
+                    "application/xml"
+                } else {
+                    "text/plain"
+                };
+                ResponseTemplate::new(status).set_body_raw(text, content_type)
+            }
             Err(rejection) => ResponseTemplate::new(rejection.status).set_body_json(rejection.body),
             Ok(()) => ResponseTemplate::new(500),
         }
@@ -330,5 +346,40 @@ impl Respond for Unmatched {
         ResponseTemplate::new(404).set_body_json(serde_json::json!({
             "fixture_error": format!("no exchange of this scenario matches {} {}", request.method, request.url.path())
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn request(url: &str, body: &str) -> Request {
+        Request {
+            url: url::Url::parse(url).unwrap(),
+            method: http::Method::POST,
+            headers: http::HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn matchers_check_query_and_xml_bodies() {
+        let matcher = Matches(RequestMatcher {
+            method: "POST".into(),
+            path: "/ShoppingWebService/V1/orderInfo".into(),
+            query: [("v".to_owned(), "1".to_owned())].into(),
+            query_absent: vec!["page".into()],
+            body_contains: vec!["<OrderId>7001</OrderId>".into()],
+            ..RequestMatcher::default()
+        });
+        let xml = "<Req><Target><OrderId>7001</OrderId></Target></Req>";
+        assert!(matcher.matches(&request("http://m/x?v=1", xml)));
+        assert!(!matcher.matches(&request("http://m/x?v=1&page=2", xml)));
+        assert!(!matcher.matches(&request("http://m/x?v=2", xml)));
+        assert!(!matcher.matches(&request(
+            "http://m/x?v=1",
+            "<Req><Target><OrderId>7002</OrderId></Target></Req>"
+        )));
     }
 }

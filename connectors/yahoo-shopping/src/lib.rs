@@ -318,16 +318,23 @@ fn oauth_rejection(status: u16, error: &str, description: &str) -> MockRejection
     }
 }
 
-/// Yahoo's `<Error>` document, in the JSON the mock platform answers with.
+/// Yahoo's `<Error>` document, as the order APIs answer it.
 fn api_rejection(status: u16, message: &str, code: Option<&str>) -> MockRejection {
-    let mut error = json!({ "Message": message });
-    if let Some(code) = code {
-        error["Code"] = json!(code);
-    }
+    let code = code
+        .map(|c| format!("<Code>{}</Code>", xml_text(c)))
+        .unwrap_or_default();
     MockRejection {
         status,
-        body: json!({ "Error": error }),
+        body: json!(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Message>{}</Message>{code}</Error>",
+            xml_text(message)
+        )),
     }
+}
+
+/// `text` escaped for an XML element.
+fn xml_text(text: &str) -> String {
+    quick_xml::escape::escape(text).into_owned()
 }
 
 /// What the order APIs answer once a session lacks valid public-key authentication.
@@ -549,7 +556,8 @@ mod tests {
         ] {
             let r = f.check_request(&secrets, &request).unwrap_err();
             assert_eq!(r.status, 401, "{what}");
-            assert_eq!(r.body["Error"]["Code"], "px-04102", "{what}");
+            let xml = r.body.as_str().unwrap_or_default();
+            assert!(xml.contains("<Code>px-04102</Code>"), "{what}: {xml}");
         }
         let (_, other_pem) = throwaway_key_pair();
         let foreign = Signer::new(
