@@ -105,6 +105,62 @@ const PLACE_KEYS: &[&str] = &[
     "province",
 ];
 
+/// True when values under `key` are secret or personal and never leave the machine.
+pub fn is_sensitive_key(key: &str, extra: &[&str]) -> bool {
+    is_secret(key, extra) || is_personal(key)
+}
+
+/// Replace the text of secret and personal elements of an XML document (Yahoo Shopping),
+/// keeping its shape. `None` when the text is not well-formed XML.
+pub fn scrub_xml(xml: &str, extra: &[&str]) -> Option<String> {
+    scrub_xml_collecting(xml, extra, &mut Vec::new())
+}
+
+/// The texts [`scrub_xml`] would replace (for checks that they never reach a log).
+pub fn sensitive_xml_texts(xml: &str, extra: &[&str]) -> Vec<String> {
+    let mut texts = Vec::new();
+    let _ = scrub_xml_collecting(xml, extra, &mut texts);
+    texts
+}
+
+fn scrub_xml_collecting(xml: &str, extra: &[&str], removed: &mut Vec<String>) -> Option<String> {
+    use quick_xml::events::{BytesText, Event};
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut writer = quick_xml::Writer::new(Vec::new());
+    let mut open: Vec<String> = Vec::new();
+    loop {
+        let event = reader.read_event().ok()?;
+        match &event {
+            Event::Start(e) => {
+                open.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned())
+            }
+            Event::End(_) => {
+                open.pop();
+            }
+            Event::Text(text) if open.last().is_some_and(|k| is_sensitive_key(k, extra)) => {
+                if let Ok(t) = text.decode() {
+                    removed.push(t.trim().to_owned());
+                }
+                writer
+                    .write_event(Event::Text(BytesText::new(REDACTED)))
+                    .ok()?;
+                continue;
+            }
+            Event::CData(data) if open.last().is_some_and(|k| is_sensitive_key(k, extra)) => {
+                removed.push(String::from_utf8_lossy(data).trim().to_owned());
+                writer
+                    .write_event(Event::Text(BytesText::new(REDACTED)))
+                    .ok()?;
+                continue;
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        writer.write_event(event).ok()?;
+    }
+    String::from_utf8(writer.into_inner()).ok()
+}
+
 /// Replace secret and personal values in a JSON document, keeping its shape.
 pub fn scrub_json(value: &mut serde_json::Value, extra: &[&str]) {
     scrub_under(value, extra, false);
@@ -232,6 +288,14 @@ impl Recorder {
             let text = serde_json::to_vec_pretty(&json).map_err(std::io::Error::other)?;
             std::fs::write(self.dir.join(&file), text)?;
             Some(file)
+        } else if let Some(xml) = std::str::from_utf8(&response.body)
+            .ok()
+            .filter(|t| t.trim_start().starts_with('<'))
+            .and_then(|t| scrub_xml(t, &self.extra_keys))
+        {
+            let file = format!("{name}.xml");
+            std::fs::write(self.dir.join(&file), xml)?;
+            Some(file)
         } else {
             // Documents (PDF, ZPL) are kept as they came.
             let file = format!("{name}.bin");
@@ -311,5 +375,17 @@ mod tests {
         assert_eq!(v["receiver_address"]["city"]["name"], "Cafayate");
         assert_eq!(v["receiver_address"]["name"], "REDACTED");
         assert!(is_secret_param("code", &[]));
+    }
+
+    #[test]
+    fn scrubs_xml_text_of_personal_elements() {
+        let xml = r#"<ResultSet><Result><OrderId>7001</OrderId><ShipFirstName>Taro</ShipFirstName><Name>Yamada Taro</Name><City>Shibuya</City></Result></ResultSet>"#;
+        let out = scrub_xml(xml, &["ShipFirstName"]).unwrap();
+        assert!(out.contains("<OrderId>7001</OrderId>"), "{out}");
+        assert!(out.contains("<City>Shibuya</City>"), "{out}");
+        assert!(!out.contains("Taro"), "{out}");
+        assert!(scrub_xml("<a><b></a>", &[]).is_none());
+        let found = sensitive_xml_texts(xml, &["ShipFirstName"]);
+        assert_eq!(found, ["Taro", "Yamada Taro"]);
     }
 }

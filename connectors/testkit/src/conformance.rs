@@ -526,6 +526,12 @@ fn sensitive_values(t: &Target, loaded: &LoadedScenario) -> BTreeSet<String> {
         let Ok(bytes) = std::fs::read(loaded.dir.join(file)) else {
             continue;
         };
+        let text = String::from_utf8_lossy(&bytes);
+        if text.trim_start().starts_with('<') {
+            let extra = t.factory.scrub_keys();
+            out.extend(connector_kit::record::sensitive_xml_texts(&text, extra));
+            continue;
+        }
         let Ok(original) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
             continue;
         };
