@@ -16,7 +16,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use connector_kit::oauth::TOKEN_CLASS;
 use connector_kit::{
-    ApiRequest, Authorizer, Body, HttpClient, TokenCache, TokenGrant, TokenSource,
+    ApiRequest, Body, HttpClient, RequestSigner, SignedAuth, TokenGrant, TokenSource,
 };
 use core_model::{MarketplaceError, Operation};
 use secrecy::{ExposeSecret, SecretString};
@@ -98,54 +98,22 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// Signs the token API (no access token).
-#[derive(Debug)]
-pub struct AppAuth {
-    app: Arc<App>,
-}
-
-impl AppAuth {
-    pub fn new(app: Arc<App>) -> Self {
-        AppAuth { app }
+impl RequestSigner for App {
+    fn sign(
+        &self,
+        request: &mut ApiRequest,
+        access_token: Option<&str>,
+    ) -> Result<(), MarketplaceError> {
+        self.sign_into(request, access_token, now_ms());
+        Ok(())
     }
 }
 
-#[async_trait]
-impl Authorizer for AppAuth {
-    async fn authorize(&self, request: &mut ApiRequest) -> Result<Option<u64>, MarketplaceError> {
-        self.app.sign_into(request, None, now_ms());
-        Ok(None)
-    }
-
-    async fn invalidate(&self, _generation: u64) {}
-}
+/// Signs the token APIs (no access token).
+pub type AppAuth = SignedAuth<App>;
 
 /// Signs seller API calls with the seller's cached access token.
-#[derive(Debug)]
-pub struct SellerAuth {
-    app: Arc<App>,
-    tokens: TokenCache,
-}
-
-impl SellerAuth {
-    pub fn new(app: Arc<App>, tokens: TokenCache) -> Self {
-        SellerAuth { app, tokens }
-    }
-}
-
-#[async_trait]
-impl Authorizer for SellerAuth {
-    async fn authorize(&self, request: &mut ApiRequest) -> Result<Option<u64>, MarketplaceError> {
-        let token = self.tokens.get().await?;
-        self.app
-            .sign_into(request, Some(token.secret.expose_secret()), now_ms());
-        Ok(Some(token.generation))
-    }
-
-    async fn invalidate(&self, generation: u64) {
-        self.tokens.invalidate(generation).await;
-    }
-}
+pub type SellerAuth = SignedAuth<App>;
 
 /// Exchanges the seller's refresh token at
 /// `https://api-sg.aliexpress.com/rest/auth/token/refresh`. The answer carries a refresh token;
@@ -171,7 +139,7 @@ impl AliexpressTokens {
         Ok(AliexpressTokens {
             http,
             url,
-            auth: AppAuth::new(app),
+            auth: SignedAuth::app_only(app),
         })
     }
 }

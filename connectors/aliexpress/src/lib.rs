@@ -165,7 +165,7 @@ impl AliexpressConnector {
         Ok(AliexpressConnector {
             store,
             http,
-            auth: SellerAuth::new(app, tokens),
+            auth: SellerAuth::with_tokens(app, tokens),
             capabilities: capabilities(),
         })
     }

@@ -31,6 +31,9 @@ pub use http::{
 pub use limit::RateLimits;
 pub use record::Recorder;
 pub use retry::RetryConfig;
-pub use token::{AccessToken, HeaderTokenAuth, TokenCache, TokenGrant, TokenSink, TokenSource};
+pub use token::{
+    AccessToken, HeaderTokenAuth, RequestSigner, SignedAuth, TokenCache, TokenGrant, TokenSink,
+    TokenSource,
+};
 
 pub use secrecy::{ExposeSecret, SecretString};

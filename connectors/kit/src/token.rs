@@ -135,6 +135,66 @@ impl TokenCache {
     }
 }
 
+/// Signs one attempt of a platform call (fresh timestamp, signature over what is sent), with
+/// the access token when the call is made for a seller.
+pub trait RequestSigner: Send + Sync + fmt::Debug {
+    fn sign(
+        &self,
+        request: &mut crate::http::ApiRequest,
+        access_token: Option<&str>,
+    ) -> Result<(), MarketplaceError>;
+}
+
+/// The authorizer of signing platforms (Shopee, TikTok Shop, Lazada, AliExpress): every
+/// attempt is signed afresh; seller calls carry the cached access token, whose generation the
+/// kit invalidates when the platform refuses it.
+#[derive(Debug)]
+pub struct SignedAuth<S> {
+    signer: Arc<S>,
+    tokens: Option<TokenCache>,
+}
+
+impl<S> SignedAuth<S> {
+    /// App-level calls (token refresh) that carry no access token.
+    pub fn app_only(signer: Arc<S>) -> Self {
+        SignedAuth {
+            signer,
+            tokens: None,
+        }
+    }
+
+    /// Seller calls, signed with the cached access token.
+    pub fn with_tokens(signer: Arc<S>, tokens: TokenCache) -> Self {
+        SignedAuth {
+            signer,
+            tokens: Some(tokens),
+        }
+    }
+}
+
+#[async_trait]
+impl<S: RequestSigner + 'static> crate::http::Authorizer for SignedAuth<S> {
+    async fn authorize(
+        &self,
+        request: &mut crate::http::ApiRequest,
+    ) -> Result<Option<u64>, MarketplaceError> {
+        use secrecy::ExposeSecret;
+        let token = match &self.tokens {
+            Some(cache) => Some(cache.get().await?),
+            None => None,
+        };
+        self.signer
+            .sign(request, token.as_ref().map(|t| t.secret.expose_secret()))?;
+        Ok(token.map(|t| t.generation))
+    }
+
+    async fn invalidate(&self, generation: u64) {
+        if let Some(cache) = &self.tokens {
+            cache.invalidate(generation).await;
+        }
+    }
+}
+
 /// Puts the cached access token in one header: `x-amz-access-token: <token>`,
 /// `Authorization: Bearer <token>`, ...
 #[derive(Debug)]
@@ -253,6 +313,54 @@ mod tests {
             Some("r0-rotated-rotated")
         );
         assert!(!format!("{t:?}").contains("access-2"));
+    }
+
+    /// Signs by putting the token (or `none`) in a query parameter.
+    #[derive(Debug)]
+    struct Marking;
+
+    impl RequestSigner for Marking {
+        fn sign(
+            &self,
+            request: &mut crate::http::ApiRequest,
+            access_token: Option<&str>,
+        ) -> Result<(), MarketplaceError> {
+            request.set_query("signed_with", access_token.unwrap_or("none"));
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn signed_auth_signs_with_the_cached_token_and_invalidates_it() {
+        use crate::http::Authorizer;
+        let url = url::Url::parse("https://api.example.com/x").unwrap();
+        let request = || {
+            crate::http::ApiRequest::get(core_model::Operation::PullOrders, "orders", url.clone())
+        };
+        let source = Arc::new(Counting::default());
+        let seller = SignedAuth::with_tokens(
+            Arc::new(Marking),
+            TokenCache::new(source.clone(), "r".to_owned().into(), None, None),
+        );
+        let mut r = request();
+        assert_eq!(seller.authorize(&mut r).await.unwrap(), Some(1));
+        assert!(r
+            .query
+            .contains(&("signed_with".to_owned(), "access-1".to_owned())));
+        seller.invalidate(1).await;
+        let mut r = request();
+        assert_eq!(seller.authorize(&mut r).await.unwrap(), Some(2));
+        assert!(r
+            .query
+            .contains(&("signed_with".to_owned(), "access-2".to_owned())));
+
+        let app = SignedAuth::app_only(Arc::new(Marking));
+        let mut r = request();
+        assert_eq!(app.authorize(&mut r).await.unwrap(), None);
+        assert!(r
+            .query
+            .contains(&("signed_with".to_owned(), "none".to_owned())));
+        assert_eq!(source.calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test(start_paused = true)]

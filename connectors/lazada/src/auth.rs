@@ -14,7 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use connector_kit::oauth::TOKEN_CLASS;
 use connector_kit::{
-    ApiRequest, Authorizer, Body, HttpClient, TokenCache, TokenGrant, TokenSource,
+    ApiRequest, Body, HttpClient, RequestSigner, SignedAuth, TokenGrant, TokenSource,
 };
 use core_model::{MarketplaceError, Operation};
 use http::Method;
@@ -112,54 +112,22 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+impl RequestSigner for App {
+    fn sign(
+        &self,
+        request: &mut ApiRequest,
+        access_token: Option<&str>,
+    ) -> Result<(), MarketplaceError> {
+        self.sign_into(request, access_token, now_ms());
+        Ok(())
+    }
+}
+
 /// Signs the token APIs (no access token).
-#[derive(Debug)]
-pub struct AppAuth {
-    app: Arc<App>,
-}
-
-impl AppAuth {
-    pub fn new(app: Arc<App>) -> Self {
-        AppAuth { app }
-    }
-}
-
-#[async_trait]
-impl Authorizer for AppAuth {
-    async fn authorize(&self, request: &mut ApiRequest) -> Result<Option<u64>, MarketplaceError> {
-        self.app.sign_into(request, None, now_ms());
-        Ok(None)
-    }
-
-    async fn invalidate(&self, _generation: u64) {}
-}
+pub type AppAuth = SignedAuth<App>;
 
 /// Signs seller API calls with the seller's cached access token.
-#[derive(Debug)]
-pub struct SellerAuth {
-    app: Arc<App>,
-    tokens: TokenCache,
-}
-
-impl SellerAuth {
-    pub fn new(app: Arc<App>, tokens: TokenCache) -> Self {
-        SellerAuth { app, tokens }
-    }
-}
-
-#[async_trait]
-impl Authorizer for SellerAuth {
-    async fn authorize(&self, request: &mut ApiRequest) -> Result<Option<u64>, MarketplaceError> {
-        let token = self.tokens.get().await?;
-        self.app
-            .sign_into(request, Some(token.secret.expose_secret()), now_ms());
-        Ok(Some(token.generation))
-    }
-
-    async fn invalidate(&self, generation: u64) {
-        self.tokens.invalidate(generation).await;
-    }
-}
+pub type SellerAuth = SignedAuth<App>;
 
 /// Exchanges the seller's refresh token at `https://auth.lazada.com/rest/auth/token/refresh`.
 /// The answer carries a refresh token every time; when it differs from the one sent, it is the
@@ -185,7 +153,7 @@ impl LazadaTokens {
         Ok(LazadaTokens {
             http,
             url,
-            auth: AppAuth::new(app),
+            auth: SignedAuth::app_only(app),
         })
     }
 }

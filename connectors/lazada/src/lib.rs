@@ -166,7 +166,7 @@ impl LazadaConnector {
             store,
             region: config.region,
             http,
-            auth: SellerAuth::new(app, tokens),
+            auth: SellerAuth::with_tokens(app, tokens),
             capabilities: capabilities(),
         })
     }
