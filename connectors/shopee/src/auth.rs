@@ -13,7 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use connector_kit::oauth::TOKEN_CLASS;
 use connector_kit::sign::hmac_sha256_hex;
-use connector_kit::{ApiRequest, Authorizer, HttpClient, TokenCache, TokenGrant, TokenSource};
+use connector_kit::{ApiRequest, HttpClient, RequestSigner, SignedAuth, TokenGrant, TokenSource};
 use core_model::{MarketplaceError, Operation};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
@@ -60,16 +60,18 @@ pub fn api_path(url: &Url) -> &str {
     path.find("/api/").map_or(path, |i| &path[i..])
 }
 
-/// The partner's identity: what every signature needs.
+/// The partner's identity and the shop it signs for: what every signature needs.
 pub struct Partner {
     pub partner_id: u64,
     pub partner_key: SecretString,
+    pub shop_id: u64,
 }
 
 impl fmt::Debug for Partner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Partner")
             .field("partner_id", &self.partner_id)
+            .field("shop_id", &self.shop_id)
             .finish_non_exhaustive()
     }
 }
@@ -88,53 +90,23 @@ impl Partner {
     }
 }
 
-/// Signs public API calls (the token refresh).
-#[derive(Debug)]
-pub struct PublicAuth {
-    partner: Arc<Partner>,
-}
-
-#[async_trait]
-impl Authorizer for PublicAuth {
-    async fn authorize(&self, request: &mut ApiRequest) -> Result<Option<u64>, MarketplaceError> {
-        self.partner.sign_into(request, None);
-        Ok(None)
+/// Shop APIs carry the access token and shop id; public APIs (the token refresh) neither.
+impl RequestSigner for Partner {
+    fn sign(
+        &self,
+        request: &mut ApiRequest,
+        access_token: Option<&str>,
+    ) -> Result<(), MarketplaceError> {
+        self.sign_into(request, access_token.map(|t| (t, self.shop_id)));
+        Ok(())
     }
-
-    async fn invalidate(&self, _generation: u64) {}
 }
+
+/// Signs public API calls (the token refresh).
+pub type PublicAuth = SignedAuth<Partner>;
 
 /// Signs shop API calls with the shop's cached access token.
-#[derive(Debug)]
-pub struct ShopAuth {
-    partner: Arc<Partner>,
-    shop_id: u64,
-    tokens: TokenCache,
-}
-
-impl ShopAuth {
-    pub fn new(partner: Arc<Partner>, shop_id: u64, tokens: TokenCache) -> Self {
-        ShopAuth {
-            partner,
-            shop_id,
-            tokens,
-        }
-    }
-}
-
-#[async_trait]
-impl Authorizer for ShopAuth {
-    async fn authorize(&self, request: &mut ApiRequest) -> Result<Option<u64>, MarketplaceError> {
-        let token = self.tokens.get().await?;
-        self.partner
-            .sign_into(request, Some((token.secret.expose_secret(), self.shop_id)));
-        Ok(Some(token.generation))
-    }
-
-    async fn invalidate(&self, generation: u64) {
-        self.tokens.invalidate(generation).await;
-    }
-}
+pub type ShopAuth = SignedAuth<Partner>;
 
 /// Exchanges the shop's refresh token at `/api/v2/auth/access_token/get`. Shopee rotates the
 /// refresh token on every refresh (the old one is single use), so the grant always carries
@@ -143,6 +115,7 @@ pub struct ShopeeTokens {
     http: HttpClient,
     url: Url,
     auth: PublicAuth,
+    partner_id: u64,
     shop_id: u64,
 }
 
@@ -159,14 +132,14 @@ impl ShopeeTokens {
         http: HttpClient,
         host: &str,
         partner: Arc<Partner>,
-        shop_id: u64,
     ) -> Result<Self, MarketplaceError> {
         let url = http.url(&format!("{host}{REFRESH_PATH}"))?;
         Ok(ShopeeTokens {
             http,
             url,
-            auth: PublicAuth { partner },
-            shop_id,
+            partner_id: partner.partner_id,
+            shop_id: partner.shop_id,
+            auth: SignedAuth::app_only(partner),
         })
     }
 }
@@ -176,7 +149,7 @@ impl TokenSource for ShopeeTokens {
     async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenGrant, MarketplaceError> {
         let body = RefreshRequest {
             refresh_token: refresh_token.expose_secret(),
-            partner_id: self.auth.partner.partner_id,
+            partner_id: self.partner_id,
             shop_id: self.shop_id,
         };
         let request =
@@ -269,6 +242,7 @@ mod tests {
         let partner = Arc::new(Partner {
             partner_id: 2001887,
             partner_key: key(),
+            shop_id: 14701711,
         });
         #[derive(Debug)]
         struct Never;
@@ -278,13 +252,14 @@ mod tests {
                 Err(MarketplaceError::unauthorized("no refresh in this test"))
             }
         }
+        use connector_kit::{Authorizer, TokenCache};
         let cache = TokenCache::new(
             Arc::new(Never),
             SecretString::from("r".to_owned()),
             Some(SecretString::from("tok-1".to_owned())),
             None,
         );
-        let auth = ShopAuth::new(partner, 14701711, cache);
+        let auth = ShopAuth::with_tokens(partner, cache);
         let url =
             Url::parse("https://partner.shopeemobile.com/api/v2/order/get_order_list").unwrap();
         let mut request = ApiRequest::get(Operation::PullOrders, "orders", url);

@@ -141,13 +141,9 @@ impl ShopeeConnector {
         let partner = Arc::new(Partner {
             partner_id: config.partner_id,
             partner_key: config.partner_key,
+            shop_id: config.shop_id,
         });
-        let source = ShopeeTokens::new(
-            http.clone(),
-            &config.host,
-            Arc::clone(&partner),
-            config.shop_id,
-        )?;
+        let source = ShopeeTokens::new(http.clone(), &config.host, Arc::clone(&partner))?;
         let tokens = TokenCache::new(
             Arc::new(source),
             config.refresh_token,
@@ -157,7 +153,7 @@ impl ShopeeConnector {
         Ok(ShopeeConnector {
             store,
             shop_id: config.shop_id,
-            auth: ShopAuth::new(partner, config.shop_id, tokens),
+            auth: ShopAuth::with_tokens(partner, tokens),
             http,
             host: config.host,
             capabilities: capabilities(),
