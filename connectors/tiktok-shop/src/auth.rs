@@ -17,7 +17,7 @@ use bytes::Bytes;
 use connector_kit::oauth::TOKEN_CLASS;
 use connector_kit::sign::hmac_sha256_hex;
 use connector_kit::{
-    decode_json, ApiRequest, Authorizer, Body, HttpClient, TokenCache, TokenGrant, TokenSource,
+    decode_json, ApiRequest, Body, HttpClient, RequestSigner, SignedAuth, TokenGrant, TokenSource,
 };
 use core_model::{MarketplaceError, Operation};
 use http::HeaderName;
@@ -138,35 +138,25 @@ impl App {
     }
 }
 
-/// Signs shop API calls and puts the shop's cached access token in `x-tts-access-token`.
-#[derive(Debug)]
-pub struct ShopAuth {
-    app: Arc<App>,
-    tokens: TokenCache,
-}
-
-impl ShopAuth {
-    pub fn new(app: Arc<App>, tokens: TokenCache) -> Self {
-        ShopAuth { app, tokens }
-    }
-}
-
-#[async_trait]
-impl Authorizer for ShopAuth {
-    async fn authorize(&self, request: &mut ApiRequest) -> Result<Option<u64>, MarketplaceError> {
-        let token = self.tokens.get().await?;
-        self.app
-            .sign_into(request, chrono::Utc::now().timestamp())?;
-        request.set_header(ACCESS_TOKEN_HEADER, token.secret.expose_secret());
+/// Shop API calls are signed and carry the shop's access token in `x-tts-access-token`.
+impl RequestSigner for App {
+    fn sign(
+        &self,
+        request: &mut ApiRequest,
+        access_token: Option<&str>,
+    ) -> Result<(), MarketplaceError> {
+        self.sign_into(request, chrono::Utc::now().timestamp())?;
+        if let Some(token) = access_token {
+            request.set_header(ACCESS_TOKEN_HEADER, token);
+        }
         // The gateway wants the content type on every call, GETs included.
         request.set_header(http::header::CONTENT_TYPE, "application/json");
-        Ok(Some(token.generation))
-    }
-
-    async fn invalidate(&self, generation: u64) {
-        self.tokens.invalidate(generation).await;
+        Ok(())
     }
 }
+
+/// Signs shop API calls with the shop's cached access token.
+pub type ShopAuth = SignedAuth<App>;
 
 /// Refreshes at `GET auth.tiktok-shops.com/api/v2/token/refresh` (not signed: the app secret
 /// travels in the query). TikTok may hand back a new refresh token; the kit's `TokenCache`

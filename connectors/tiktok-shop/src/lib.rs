@@ -171,7 +171,7 @@ impl TiktokShopConnector {
             store,
             shop_cipher: config.shop_cipher,
             handover_method: config.handover_method,
-            auth: ShopAuth::new(app, tokens),
+            auth: ShopAuth::with_tokens(app, tokens),
             http,
             capabilities: capabilities(),
         })
