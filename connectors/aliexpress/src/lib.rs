@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use connector_kit::oauth::TOKEN_CLASS;
-use connector_kit::sign::{sha256_hex, signatures_match};
+use connector_kit::sign::{iop_verify, sha256_hex};
 use connector_kit::{
     ApiRequest, ConfigError, ConnectorFactory, ConnectorOptions, CredentialKey, HttpClient,
     MockRejection, RateLimits, RawResponse, TokenCache, WireRequest,
@@ -30,7 +30,6 @@ use core_model::{
     Capabilities, Cursor, Label, LabelSpec, Marketplace, MarketplaceError, Operation, OrderPage,
     Platform, PlatformOrder, RateSpec, Shipment, StoreRef, TrackingAck, TrackingMode, Window,
 };
-use secrecy::SecretString;
 use serde_json::json;
 use tracing::Instrument;
 
@@ -278,15 +277,7 @@ fn check_signature(
     } else {
         return Ok(());
     };
-    let mut params: Vec<(String, String)> = request.url.query_pairs().into_owned().collect();
-    let is_form = request
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.contains("x-www-form-urlencoded"));
-    if is_form {
-        params.extend(url::form_urlencoded::parse(&request.body).into_owned());
-    }
+    let params = request.params();
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let request_id =
         sha256_hex(format!("{path}{}", get("timestamp").unwrap_or_default()).as_bytes());
@@ -300,65 +291,40 @@ fn check_signature(
                 "request_id": request_id }),
         },
     };
-    let missing = |name: &str| {
-        reject(
-            "MissingParameter",
-            &format!("The input parameter \"{name}\" that is mandatory for processing this request is not supplied"),
-        )
-    };
-
-    let mut required = vec!["app_key", "timestamp", "sign_method", "sign"];
-    match gateway {
-        Gateway::Sync => required.push("method"),
-        Gateway::Rest(api) if !api.starts_with("/auth/") => required.push("access_token"),
-        Gateway::Rest(_) => {}
-    }
-    for name in required {
-        if get(name).is_none_or(|v| v.trim().is_empty()) {
-            return Err(missing(name));
-        }
-    }
     // Business APIs need the seller's token (`access_token`; the SDKs' `session` is the same).
     if matches!(gateway, Gateway::Sync)
         && get("access_token")
             .or_else(|| get("session"))
             .is_none_or(|v| v.trim().is_empty())
     {
-        return Err(missing("access_token"));
-    }
-    if get("sign_method") != Some("sha256") {
         return Err(reject(
-            "InvalidParameter",
-            "The specified signature method is not supported",
+            "MissingParameter",
+            "The input parameter \"access_token\" that is mandatory for processing this request is not supplied",
         ));
     }
-    let fresh = get("timestamp")
-        .and_then(|t| t.parse::<i64>().ok())
-        .is_some_and(|t| (now_ms - t).abs() < TIMESTAMP_VALIDITY_MS);
-    if !fresh {
-        return Err(reject(
-            "InvalidParameter",
-            "The specified timestamp is invalid or out of the allowed range",
-        ));
-    }
-    let bad_sign = || {
-        reject(
-            "IncompleteSignature",
-            "The request signature does not conform to platform standards",
-        )
-    };
-    let Some(secret) = secrets.get("app_secret").and_then(|s| s.as_str()) else {
-        return Err(bad_sign());
-    };
+    let mut required = vec!["app_key", "timestamp", "sign_method", "sign"];
     let prefix = match gateway {
-        Gateway::Sync => "",
-        Gateway::Rest(api) => api,
+        Gateway::Sync => {
+            required.push("method");
+            ""
+        }
+        Gateway::Rest(api) => {
+            if !api.starts_with("/auth/") {
+                required.push("access_token");
+            }
+            api
+        }
     };
-    let expected = auth::sign(&SecretString::from(secret.to_owned()), prefix, &params);
-    match get("sign") {
-        Some(sign) if signatures_match(&expected, sign) => Ok(()),
-        _ => Err(bad_sign()),
-    }
+    let secret = secrets.get("app_secret").and_then(|s| s.as_str());
+    iop_verify(
+        secret,
+        prefix,
+        &params,
+        &required,
+        now_ms,
+        TIMESTAMP_VALIDITY_MS,
+    )
+    .map_err(|(code, message)| reject(code, &message))
 }
 
 #[cfg(test)]
@@ -369,6 +335,7 @@ mod tests {
     use connector_kit::Body;
     use core_model::{ErrorKind, NeutralStatus};
     use http::{HeaderMap, HeaderValue, Method};
+    use secrecy::SecretString;
     use url::Url;
 
     fn app() -> App {

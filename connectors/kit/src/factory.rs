@@ -155,6 +155,23 @@ pub struct WireRequest {
     pub body: Bytes,
 }
 
+impl WireRequest {
+    /// The query parameters, then the form fields of a form body: what form-signing platforms
+    /// sign.
+    pub fn params(&self) -> Vec<(String, String)> {
+        let mut params: Vec<(String, String)> = self.url.query_pairs().into_owned().collect();
+        let is_form = self
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.contains("x-www-form-urlencoded"));
+        if is_form {
+            params.extend(url::form_urlencoded::parse(&self.body).into_owned());
+        }
+        params
+    }
+}
+
 impl fmt::Debug for WireRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WireRequest")

@@ -53,6 +53,53 @@ pub fn iop_sign(app_secret: &[u8], prefix: &str, params: &[(String, String)]) ->
     hmac_sha256_hex_upper(app_secret, iop_string_to_sign(prefix, params).as_bytes())
 }
 
+/// What an IOP gateway (Lazada, AliExpress) checks on a request, for mock platforms: the
+/// `required` parameters, `sign_method=sha256`, a timestamp (ms) within `max_age_ms` of `now_ms`,
+/// and `sign` recomputed with `app_secret`. `Err` is the gateway's (code, message).
+pub fn iop_verify(
+    app_secret: Option<&str>,
+    prefix: &str,
+    params: &[(String, String)],
+    required: &[&str],
+    now_ms: i64,
+    max_age_ms: i64,
+) -> Result<(), (&'static str, String)> {
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    for name in required {
+        if get(name).is_none_or(|v| v.trim().is_empty()) {
+            return Err((
+                "MissingParameter",
+                format!(
+                    "The input parameter \"{name}\" that is mandatory for processing this request is not supplied"
+                ),
+            ));
+        }
+    }
+    if get("sign_method") != Some("sha256") {
+        return Err((
+            "InvalidParameter",
+            "The specified signature method is not supported".to_owned(),
+        ));
+    }
+    let fresh = get("timestamp")
+        .and_then(|t| t.parse::<i64>().ok())
+        .is_some_and(|t| (now_ms - t).abs() < max_age_ms);
+    if !fresh {
+        return Err((
+            "InvalidParameter",
+            "The specified timestamp is invalid or out of the allowed range".to_owned(),
+        ));
+    }
+    let expected = app_secret.map(|secret| iop_sign(secret.as_bytes(), prefix, params));
+    match (expected, get("sign")) {
+        (Some(expected), Some(sign)) if signatures_match(&expected, sign) => Ok(()),
+        _ => Err((
+            "IncompleteSignature",
+            "The request signature does not conform to platform standards".to_owned(),
+        )),
+    }
+}
+
 /// Constant-time comparison of two signatures, for mock platforms verifying requests.
 pub fn signatures_match(a: &str, b: &str) -> bool {
     a.len() == b.len()

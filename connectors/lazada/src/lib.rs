@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use connector_kit::oauth::TOKEN_CLASS;
-use connector_kit::sign::{sha256_hex, signatures_match};
+use connector_kit::sign::{iop_verify, sha256_hex};
 use connector_kit::{
     ConfigError, ConnectorFactory, ConnectorOptions, CredentialKey, HttpClient, MockRejection,
     RateLimits, TokenCache, WireRequest,
@@ -29,7 +29,6 @@ use core_model::{
     Capabilities, Cursor, Label, LabelSpec, Marketplace, MarketplaceError, OrderPage, Platform,
     PlatformOrder, RateSpec, Shipment, StoreRef, TrackingAck, TrackingMode, Window,
 };
-use secrecy::SecretString;
 use serde_json::json;
 use tracing::Instrument;
 use url::Url;
@@ -259,68 +258,30 @@ pub fn check_signature(
         return Ok(());
     }
     let api_path = auth::api_path(&request.url);
-    let mut params: Vec<(String, String)> = request.url.query_pairs().into_owned().collect();
-    let is_form = request
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.contains("x-www-form-urlencoded"));
-    if is_form {
-        params.extend(url::form_urlencoded::parse(&request.body).into_owned());
-    }
-    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    let request_id =
-        sha256_hex(format!("{api_path}{}", get("timestamp").unwrap_or_default()).as_bytes());
-    let reject = |code: &str, message: &str| MockRejection {
-        status: 200,
-        body: json!({ "type": "ISV", "code": code, "message": message,
-            "request_id": &request_id[..25] }),
-    };
-    let missing = |name: &str| {
-        reject(
-            "MissingParameter",
-            &format!("The input parameter \"{name}\" that is mandatory for processing this request is not supplied"),
-        )
-    };
-
+    let params = request.params();
+    let timestamp = params
+        .iter()
+        .find(|(k, _)| k == "timestamp")
+        .map(|(_, v)| v.as_str());
+    let request_id = sha256_hex(format!("{api_path}{}", timestamp.unwrap_or_default()).as_bytes());
     let mut required = vec!["app_key", "timestamp", "sign_method", "sign"];
     if !auth::is_auth_path(api_path) {
         required.push("access_token");
     }
-    for name in required {
-        if get(name).is_none_or(str::is_empty) {
-            return Err(missing(name));
-        }
-    }
-    if get("sign_method") != Some("sha256") {
-        return Err(reject(
-            "InvalidParameter",
-            "The specified signature method is not supported",
-        ));
-    }
-    let fresh = get("timestamp")
-        .and_then(|t| t.parse::<i64>().ok())
-        .is_some_and(|t| (now_ms - t).abs() < TIMESTAMP_VALIDITY_MS);
-    if !fresh {
-        return Err(reject(
-            "InvalidParameter",
-            "The specified timestamp is invalid or out of the allowed range",
-        ));
-    }
-    let bad_sign = || {
-        reject(
-            "IncompleteSignature",
-            "The request signature does not conform to platform standards",
-        )
-    };
-    let Some(secret) = secrets.get("app_secret").and_then(|s| s.as_str()) else {
-        return Err(bad_sign());
-    };
-    let expected = auth::sign(&SecretString::from(secret.to_owned()), api_path, &params);
-    match get("sign") {
-        Some(sign) if signatures_match(&expected, sign) => Ok(()),
-        _ => Err(bad_sign()),
-    }
+    let secret = secrets.get("app_secret").and_then(|s| s.as_str());
+    iop_verify(
+        secret,
+        api_path,
+        &params,
+        &required,
+        now_ms,
+        TIMESTAMP_VALIDITY_MS,
+    )
+    .map_err(|(code, message)| MockRejection {
+        status: 200,
+        body: json!({ "type": "ISV", "code": code, "message": message,
+                "request_id": &request_id[..25] }),
+    })
 }
 
 #[cfg(test)]
@@ -330,6 +291,7 @@ mod tests {
     use bytes::Bytes;
     use core_model::{ErrorKind, NeutralStatus};
     use http::{HeaderMap, HeaderValue, Method};
+    use secrecy::SecretString;
 
     const OFFICIAL: &str = "http://mock/rest/order/get?app_key=123456&access_token=test&timestamp=1517820392000&sign_method=sha256&order_id=1234&sign=4190D32361CFB9581350222F345CB77F3B19F0E31D162316848A2C1FFD5FAB4A";
 
