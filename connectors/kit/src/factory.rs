@@ -11,7 +11,7 @@ use http::{HeaderMap, Method};
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::http::Transport;
+use crate::http::{CallStats, Transport};
 use crate::record::Recorder;
 use crate::retry::RetryConfig;
 use crate::token::TokenSink;
@@ -30,6 +30,9 @@ pub struct ConnectorOptions {
     /// Enforce the connector's declared quotas. Off only against local mocks (fixture replay,
     /// benchmarks), where waiting out a real platform's quota would only slow the run.
     pub rate_limits: bool,
+    /// Counters shared with the caller (the daemon's per-store run records); a fresh set when
+    /// absent.
+    pub stats: Option<Arc<CallStats>>,
 }
 
 impl Default for ConnectorOptions {
@@ -42,6 +45,7 @@ impl Default for ConnectorOptions {
             recorder: None,
             token_sink: None,
             rate_limits: true,
+            stats: None,
         }
     }
 }

@@ -370,7 +370,7 @@ impl HttpClient {
             timeout: options.timeout,
             classifier,
             recorder: options.recorder.clone(),
-            stats: Arc::new(CallStats::default()),
+            stats: options.stats.clone().unwrap_or_default(),
         })
     }
 
@@ -507,6 +507,7 @@ impl HttpClient {
                 };
                 tracing::warn!(platform = %self.platform, class = request.class,
                     method = %wire.method, path = wire.url.path(), "{message}");
+                crate::telemetry::platform_call(self.platform, request.operation, "network");
                 return Err(MarketplaceError::transient(message));
             }
         };
@@ -519,7 +520,16 @@ impl HttpClient {
         if let Some(rate) = classifier.rate_hint(&response) {
             self.limits.adjust(request.class, rate);
         }
-        classifier.classify(&response).map_err(|e| {
+        let classified = classifier.classify(&response);
+        crate::telemetry::platform_call(
+            self.platform,
+            request.operation,
+            match &classified {
+                Ok(()) => "ok",
+                Err(e) => crate::telemetry::outcome(e.kind()),
+            },
+        );
+        classified.map_err(|e| {
             if e.kind() == ErrorKind::RateLimited {
                 self.stats.throttled.fetch_add(1, Ordering::Relaxed);
                 if e.retry_after().is_none() {

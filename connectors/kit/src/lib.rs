@@ -17,6 +17,7 @@ pub mod oauth;
 pub mod record;
 pub mod retry;
 pub mod sign;
+pub mod telemetry;
 pub mod token;
 
 pub use factory::{

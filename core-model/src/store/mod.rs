@@ -19,13 +19,18 @@ use sqlx::{Postgres, Sqlite, Transaction};
 use crate::platform::{Platform, SellerId, StoreId};
 
 mod error;
+mod list;
 mod malformed;
 mod read;
+mod sync;
 mod upsert;
 
 pub use error::StoreError;
 pub use malformed::StoredMalformed;
 pub use read::{HistoryEntry, HistoryKind, StoredOrder};
+pub use sync::{
+    CycleOutcome, PageProgress, RunId, RunKind, RunStatus, StoreInfo, SyncRun, TokenScope,
+};
 pub use upsert::UpsertStats;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
