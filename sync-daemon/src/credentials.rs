@@ -22,6 +22,20 @@ pub fn read(path: &Path) -> anyhow::Result<serde_json::Value> {
     })
 }
 
+/// Puts a refreshed access token, and the refresh token when the platform rotated it, into a
+/// credentials object under the keys every connector reads. `None` when it is not an object.
+pub fn apply_grant(value: &mut serde_json::Value, grant: &TokenGrant) -> Option<()> {
+    let obj = value.as_object_mut()?;
+    if let Some(refresh) = &grant.refresh_token {
+        obj.insert("refresh_token".into(), refresh.expose_secret().into());
+    }
+    obj.insert(
+        "access_token".into(),
+        grant.access_token.expose_secret().into(),
+    );
+    Some(())
+}
+
 /// Writes rotated tokens back into the credentials file (atomically: temp file + rename).
 #[derive(Debug)]
 pub struct FileTokenSink {
@@ -35,16 +49,7 @@ impl FileTokenSink {
 
     fn write(&self, grant: &TokenGrant) -> anyhow::Result<()> {
         let mut value = read(&self.path)?;
-        let obj = value
-            .as_object_mut()
-            .context("credentials file is not a JSON object")?;
-        if let Some(refresh) = &grant.refresh_token {
-            obj.insert("refresh_token".into(), refresh.expose_secret().into());
-        }
-        obj.insert(
-            "access_token".into(),
-            grant.access_token.expose_secret().into(),
-        );
+        apply_grant(&mut value, grant).context("credentials file is not a JSON object")?;
         let dir = self
             .path
             .parent()

@@ -28,6 +28,7 @@ pub struct ServeArgs {
 }
 
 /// A scenario served on loopback until dropped.
+#[derive(Debug)]
 pub struct Served {
     pub server: MockServer,
     pub loaded: LoadedScenario,

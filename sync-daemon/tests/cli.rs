@@ -307,7 +307,7 @@ fn bad_input_gets_a_clear_error_and_a_non_zero_exit() {
 }
 
 #[test]
-fn the_demo_pulls_every_connector_twice_and_the_second_pull_writes_nothing() {
+fn the_demo_syncs_every_connector_through_the_engine_and_keeps_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.db");
     let out = omsync().arg("demo").arg("--db").arg(&db).output().unwrap();
@@ -319,19 +319,41 @@ fn the_demo_pulls_every_connector_twice_and_the_second_pull_writes_nothing() {
     let text = String::from_utf8(out.stdout).unwrap();
     for &platform in PLATFORMS {
         let n = expected_orders(platform, "multi-page").len();
-        let first = text
+        let row = text
             .lines()
-            .find(|l| l.starts_with(platform) && l.contains("first pull"))
-            .unwrap();
-        assert!(first.contains(&format!(": {n} new,")), "{first}");
-        let again = text
-            .lines()
-            .find(|l| l.starts_with(platform) && l.contains("overlapping pull"))
-            .unwrap();
+            .find(|l| l.split_whitespace().next() == Some(platform))
+            .unwrap_or_else(|| panic!("no summary row for {platform}:\n{text}"));
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        // platform, store, orders, runs, pages, then the two runs' counts.
+        assert_eq!(cols[2], n.to_string(), "{row}");
+        assert_eq!(cols[3], "2", "{row}");
+        assert!(row.contains(&format!(" {n} new ")), "initial pull: {row}");
         assert!(
-            again.contains(&format!("{n} unchanged, 0 rows written")),
-            "{again}"
+            row.contains(&format!("0 new, 0 changed, {n} unchanged")),
+            "the overlapping incremental pull changes nothing: {row}"
         );
     }
     assert!(db.is_file());
+    // The database stays for the operator's commands.
+    let runs = omsync()
+        .args(["runs", "--limit", "100", "--json"])
+        .env("OMSYNC_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .output()
+        .unwrap();
+    assert!(
+        runs.status.success(),
+        "{}",
+        String::from_utf8_lossy(&runs.stderr)
+    );
+    let runs: Vec<serde_json::Value> = String::from_utf8(runs.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(runs.len(), 2 * PLATFORMS.len());
+    assert!(runs.iter().all(|r| r["status"] == "succeeded"), "{runs:?}");
+    assert_eq!(
+        runs.iter().filter(|r| r["kind"] == "initial").count(),
+        PLATFORMS.len()
+    );
 }

@@ -7,5 +7,6 @@ pub mod logs;
 pub mod replay;
 
 pub use replay::{
-    fixtures_root, mount, mount_for_serving, mount_loaded, Expect, LoadedScenario, ReplayError,
+    fixtures_root, mount, mount_for_serving, mount_for_serving_slowly, mount_loaded, Expect,
+    LoadedScenario, ReplayError,
 };

@@ -153,7 +153,7 @@ pub async fn mount_loaded(
     factory: Arc<dyn ConnectorFactory>,
     loaded: &LoadedScenario,
 ) -> Result<(), ReplayError> {
-    mount_with(server, factory, loaded, true).await
+    mount_with(server, factory, loaded, true, None).await
 }
 
 /// Mount a scenario for serving on loopback (`omsync fixtures serve`): the same replay,
@@ -163,7 +163,18 @@ pub async fn mount_for_serving(
     factory: Arc<dyn ConnectorFactory>,
     loaded: &LoadedScenario,
 ) -> Result<(), ReplayError> {
-    mount_with(server, factory, loaded, false).await
+    mount_with(server, factory, loaded, false, None).await
+}
+
+/// [`mount_for_serving`] with every fixture answer held back by `delay`: a slow platform, so
+/// a test can stop a pull between pages.
+pub async fn mount_for_serving_slowly(
+    server: &MockServer,
+    factory: Arc<dyn ConnectorFactory>,
+    loaded: &LoadedScenario,
+    delay: std::time::Duration,
+) -> Result<(), ReplayError> {
+    mount_with(server, factory, loaded, false, Some(delay)).await
 }
 
 async fn mount_with(
@@ -171,6 +182,7 @@ async fn mount_with(
     factory: Arc<dyn ConnectorFactory>,
     loaded: &LoadedScenario,
     verify_calls: bool,
+    delay: Option<std::time::Duration>,
 ) -> Result<(), ReplayError> {
     let secrets = Arc::new(loaded.scenario.platform_secrets.clone());
     // First: whatever fails the platform's own checks gets the platform's rejection.
@@ -187,7 +199,7 @@ async fn mount_with(
     .mount(server)
     .await;
     for exchange in &loaded.scenario.exchanges {
-        mount_exchange(server, &loaded.dir, exchange, verify_calls).await?;
+        mount_exchange(server, &loaded.dir, exchange, verify_calls, delay).await?;
     }
     // Last: say plainly that no exchange matched, naming only the method and path.
     Mock::given(wiremock::matchers::any())
@@ -204,8 +216,12 @@ async fn mount_exchange(
     dir: &Path,
     x: &Exchange,
     verify_calls: bool,
+    delay: Option<std::time::Duration>,
 ) -> Result<(), ReplayError> {
     let mut response = ResponseTemplate::new(x.response.status);
+    if let Some(d) = delay {
+        response = response.set_delay(d);
+    }
     for (k, v) in &x.response.headers {
         response = response.insert_header(k.as_str(), v.as_str());
     }

@@ -26,6 +26,7 @@ mod sync;
 mod upsert;
 
 pub use error::StoreError;
+pub use list::OrderFilter;
 pub use malformed::StoredMalformed;
 pub use read::{HistoryEntry, HistoryKind, StoredOrder};
 pub use sync::{

@@ -67,8 +67,8 @@ pub struct HistoryEntry {
 }
 
 #[derive(sqlx::FromRow)]
-struct OrderRow {
-    id: i64,
+pub(super) struct OrderRow {
+    pub(super) id: i64,
     store_id: i64,
     platform: String,
     platform_order_id: String,
@@ -87,7 +87,7 @@ struct OrderRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct LineRow {
+pub(super) struct LineRow {
     line_id: Option<String>,
     platform_sku: String,
     platform_item_id: Option<String>,
@@ -108,7 +108,8 @@ struct HistoryRow {
     detail: Option<String>,
 }
 
-const ORDER_COLUMNS: &str = "id, store_id, platform, platform_order_id, platform_status, status, \
+pub(super) const ORDER_COLUMNS: &str =
+    "id, store_id, platform, platform_order_id, platform_status, status, \
     flow_status, created_at, updated_at, currency, buyer_name, ship_to, platform_label_hint, \
     raw, first_seen_at, last_changed_at";
 
@@ -183,7 +184,7 @@ fn parse_flow(s: &str, column: &'static str) -> Result<FlowStatus, StoreError> {
 }
 
 impl OrderRow {
-    fn into_stored(self, lines: Vec<LineRow>) -> Result<StoredOrder, StoreError> {
+    pub(super) fn into_stored(self, lines: Vec<LineRow>) -> Result<StoredOrder, StoreError> {
         let lines = lines
             .into_iter()
             .map(LineRow::into_line)
@@ -217,7 +218,7 @@ impl OrderRow {
 }
 
 impl LineRow {
-    fn into_line(self) -> Result<OrderLine, StoreError> {
+    pub(super) fn into_line(self) -> Result<OrderLine, StoreError> {
         Ok(OrderLine {
             line_id: self.line_id,
             platform_sku: self.platform_sku,

@@ -1,0 +1,92 @@
+//! `omsync run` as a process: one process per SQLite file, and SIGTERM ends it cleanly.
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+
+fn omsync(db: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_omsync"));
+    c.env("OMSYNC_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env(
+            "OMSYNC_CREDENTIALS_KEY",
+            base64::engine::general_purpose::STANDARD.encode([3u8; 32]),
+        )
+        .env("OMSYNC_ADMIN__ENABLED", "false")
+        .env_remove("OMSYNC_CONFIG");
+    c
+}
+
+#[test]
+fn a_second_daemon_on_one_sqlite_file_refuses_and_sigterm_stops_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("omsync.db");
+    let mut first = omsync(&db)
+        .args(["run", "--log", "info"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Its log, read as it comes: "omsync running" once the lock is held and it serves.
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stderr = first.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !log.iter().any(|l: &String| l.contains("omsync running")) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => log.push(line),
+            Err(_) => panic!("the daemon did not start: {log:?}"),
+        }
+    }
+    // A second daemon on the same file refuses, saying why.
+    let mut second = omsync(&db)
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            second.kill().unwrap();
+            panic!("a second daemon started on the same SQLite file");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!status.success());
+    let mut err = String::new();
+    std::io::Read::read_to_string(second.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(err.contains("another omsync process is running"), "{err}");
+    assert!(err.contains("use PostgreSQL for several replicas"), "{err}");
+    let pid = first.id().to_string();
+    let stopped = Instant::now();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = first.wait().unwrap();
+    assert!(status.success(), "SIGTERM ends with exit 0: {status:?}");
+    assert!(stopped.elapsed() < Duration::from_secs(30));
+    reader.join().unwrap();
+    log.extend(rx.try_iter());
+    assert!(log.iter().any(|l| l.contains("stopped")), "{log:?}");
+    // The lock went with the process: a new one starts.
+    let out = omsync(&db).args(["store", "list"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
