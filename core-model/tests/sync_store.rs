@@ -12,6 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use core_model::store::{
     CycleOutcome, OrderStore, PageProgress, RunKind, RunStatus, StoreError, StoreInfo, SyncRun,
+    UploadOutcome, UploadStatus,
 };
 use core_model::{Cursor, Platform, SellerId, StoreId, Window};
 use sqlx::{Connection, Executor, PgConnection, PgPool, SqlitePool};
@@ -164,6 +165,8 @@ store_tests! {
     init_meta_keeps_the_first_value,
     concurrent_claims_never_share_a_store,
     clear_leases_frees_every_store,
+    tracking_outbox_enqueues_once_and_claims_exclusively,
+    tracking_outbox_records_each_outcome,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -737,4 +740,173 @@ async fn clear_leases_frees_every_store(db: TestDb) {
         .collect();
     assert_eq!(reclaimed, BTreeSet::from([first, second]));
     assert_eq!(db.info(first).await.lease_owner.as_deref(), Some("live"));
+}
+
+fn shipment(order: &str) -> core_model::Shipment {
+    core_model::Shipment {
+        platform_order_id: order.into(),
+        package_ref: "pkg-1".into(),
+        carrier_code: "UPS".into(),
+        carrier_name: Some("UPS".into()),
+        shipping_method: None,
+        tracking_number: format!("1Z{order}"),
+        shipped_at: now(),
+        lines: Vec::new(),
+    }
+}
+
+async fn tracking_outbox_enqueues_once_and_claims_exclusively(db: TestDb) {
+    let store = db.authorized_store("s", now()).await;
+    let (first, created) = db
+        .store
+        .enqueue_tracking(store, &shipment("A"), now())
+        .await
+        .unwrap();
+    assert!(created);
+    let (again, created) = db
+        .store
+        .enqueue_tracking(store, &shipment("A"), now())
+        .await
+        .unwrap();
+    assert_eq!((again, created), (first, false));
+    db.store
+        .enqueue_tracking(store, &shipment("B"), now() + Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(db.store.tracking_backlog().await.unwrap(), 2);
+
+    // Only what is due; and what one owner holds, another does not get until the claim lapses.
+    let a = db
+        .store
+        .claim_tracking_uploads("a", now(), ttl(), 10)
+        .await
+        .unwrap();
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].shipment, shipment("A"));
+    assert!(db
+        .store
+        .claim_tracking_uploads("b", now(), ttl(), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let later = now() + ttl() + Duration::seconds(1);
+    let b = db
+        .store
+        .claim_tracking_uploads("b", later, ttl(), 10)
+        .await
+        .unwrap();
+    let mut orders: Vec<_> = b
+        .iter()
+        .map(|u| u.shipment.platform_order_id.clone())
+        .collect();
+    orders.sort();
+    assert_eq!(orders, ["A", "B"]);
+    // The lapsed owner can no longer record an outcome.
+    let err = db
+        .store
+        .finish_tracking_upload(
+            first,
+            "a",
+            &UploadOutcome::Uploaded {
+                already_confirmed: false,
+            },
+            later,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+}
+
+async fn tracking_outbox_records_each_outcome(db: TestDb) {
+    let store = db.authorized_store("s", now()).await;
+    for order in ["A", "B", "C"] {
+        db.store
+            .enqueue_tracking(store, &shipment(order), now())
+            .await
+            .unwrap();
+    }
+    let claimed = db
+        .store
+        .claim_tracking_uploads("a", now(), ttl(), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 3);
+    let id = |o: &str| {
+        claimed
+            .iter()
+            .find(|u| u.shipment.platform_order_id == o)
+            .unwrap()
+            .id
+    };
+    let retry_at = now() + Duration::minutes(2);
+    db.store
+        .finish_tracking_upload(
+            id("A"),
+            "a",
+            &UploadOutcome::Retry {
+                at: retry_at,
+                error: "throttled".into(),
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    db.store
+        .finish_tracking_upload(
+            id("B"),
+            "a",
+            &UploadOutcome::Failed {
+                error: "refused".into(),
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    db.store
+        .finish_tracking_upload(
+            id("C"),
+            "a",
+            &UploadOutcome::Uploaded {
+                already_confirmed: true,
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    let get = |o: &'static str| {
+        let db = &db;
+        async move { db.store.tracking_uploads(store, o).await.unwrap().remove(0) }
+    };
+    let a = get("A").await;
+    assert_eq!(
+        (a.status, a.attempts, a.next_attempt),
+        (UploadStatus::Pending, 1, Some(retry_at))
+    );
+    assert_eq!(a.last_error.as_deref(), Some("throttled"));
+    let b = get("B").await;
+    assert_eq!(
+        (b.status, b.last_error.as_deref()),
+        (UploadStatus::Failed, Some("refused"))
+    );
+    let c = get("C").await;
+    assert_eq!(
+        (c.status, c.already_confirmed, c.uploaded_at),
+        (UploadStatus::Uploaded, Some(true), Some(now()))
+    );
+    assert_eq!(db.store.tracking_backlog().await.unwrap(), 1);
+    // A retry is due at its time, not before.
+    assert!(db
+        .store
+        .claim_tracking_uploads("a", now() + Duration::minutes(1), ttl(), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        db.store
+            .claim_tracking_uploads("a", retry_at, ttl(), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

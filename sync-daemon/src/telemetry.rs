@@ -14,6 +14,10 @@ pub const ORDERS_INGESTED: &str = "omsync_orders_ingested_total";
 pub const SYNC_RUNS: &str = "omsync_sync_runs_total";
 /// Seconds between now and the point up to which a store's orders are known complete.
 pub const SYNC_LAG: &str = "omsync_sync_lag_seconds";
+/// Shipments in the tracking outbox not yet accepted by their platform.
+pub const TRACKING_BACKLOG: &str = "omsync_tracking_outbox_backlog";
+/// Tracking upload attempts, by platform and outcome (`uploaded`, `retry`, `failed`).
+pub const TRACKING_UPLOADS: &str = "omsync_tracking_uploads_total";
 /// Dispatcher wake-ups that came from the fallback timer because the cron heartbeat was late.
 pub const SCHEDULER_STALLS: &str = "omsync_scheduler_stalls_total";
 
@@ -44,4 +48,13 @@ pub fn sync_lag(store: &StoreInfo, lag: Duration) {
 
 pub fn scheduler_stall() {
     metrics::counter!(SCHEDULER_STALLS).increment(1);
+}
+
+pub fn tracking_backlog(pending: u64) {
+    metrics::gauge!(TRACKING_BACKLOG).set(pending as f64);
+}
+
+pub fn tracking_uploaded(platform: Platform, outcome: &'static str) {
+    metrics::counter!(TRACKING_UPLOADS, "platform" => platform.slug(), "outcome" => outcome)
+        .increment(1);
 }

@@ -90,3 +90,62 @@ fn a_second_daemon_on_one_sqlite_file_refuses_and_sigterm_stops_the_first() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_missing_or_wrong_credentials_key_is_a_clear_startup_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("omsync.db");
+    // The first key used is remembered (a sealed check value), so another key is refused.
+    let ok = omsync(&db).args(["store", "list"]).output().unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let creds = dir.path().join("creds.json");
+    std::fs::write(
+        &creds,
+        r#"{"shop_domain": "acme.myshopify.com", "access_token": "shpat_x"}"#,
+    )
+    .unwrap();
+    let added = omsync(&db)
+        .args([
+            "store",
+            "add",
+            "--new-seller",
+            "s",
+            "--platform",
+            "shopify",
+            "--name",
+            "n",
+        ])
+        .arg("--credentials")
+        .arg(&creds)
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+
+    let wrong = base64::engine::general_purpose::STANDARD.encode([4u8; 32]);
+    let out = omsync(&db)
+        .env("OMSYNC_CREDENTIALS_KEY", &wrong)
+        .arg("run")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not the key they were sealed with"), "{err}");
+    assert!(!err.contains(&wrong), "the key itself is never printed");
+
+    let out = omsync(&db)
+        .env_remove("OMSYNC_CREDENTIALS_KEY")
+        .arg("run")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no credentials key"), "{err}");
+}

@@ -432,3 +432,81 @@ async fn under_full_load_the_cron_heartbeat_runs_every_store_every_cycle() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_tracking_outbox_uploads_retries_throttles_and_keeps_refusals() {
+    use core_model::store::UploadStatus;
+    use core_model::{MarketplaceError, Shipment};
+
+    let h = Harness::new().await;
+    let clock = Arc::new(ManualClock::new(t0()));
+    let engine = h.engine(clock.clone(), SyncSettings::default(), "replica-a");
+    let fake = Arc::new(FakePlatform::new(caps(10, None)));
+    let id = h.add_store(&engine, fake.clone()).await;
+    let shipment = |order: &str| Shipment {
+        platform_order_id: order.into(),
+        package_ref: "pkg-1".into(),
+        carrier_code: "UPS".into(),
+        carrier_name: None,
+        shipping_method: None,
+        tracking_number: format!("1Z{order}"),
+        shipped_at: t0(),
+        lines: Vec::new(),
+    };
+    for order in ["A", "B", "C"] {
+        let (_, created) = h
+            .store
+            .enqueue_tracking(id, &shipment(order), t0())
+            .await
+            .unwrap();
+        assert!(created);
+    }
+    // The same package again is the same upload.
+    assert!(
+        !h.store
+            .enqueue_tracking(id, &shipment("A"), t0())
+            .await
+            .unwrap()
+            .1
+    );
+    assert_eq!(h.store.tracking_backlog().await.unwrap(), 3);
+
+    // A: throttled once; B: refused for good; C: accepted.
+    fake.upload_errors.lock().unwrap().extend([
+        MarketplaceError::rate_limited(Some(Duration::from_secs(30)), "throttled"),
+        MarketplaceError::permanent("order already cancelled"),
+    ]);
+    assert_eq!(engine.upload_due_tracking().await.unwrap(), 3);
+    let status = |order: &'static str| {
+        let h = &h;
+        async move { h.store.tracking_uploads(id, order).await.unwrap().remove(0) }
+    };
+    let a = status("A").await;
+    assert_eq!((a.status, a.attempts), (UploadStatus::Pending, 1));
+    // The backoff (a minute) outlasts the platform's 30 s.
+    assert_eq!(a.next_attempt, Some(t0() + TimeDelta::minutes(1)));
+    let b = status("B").await;
+    assert_eq!(b.status, UploadStatus::Failed);
+    assert!(b.last_error.unwrap().contains("already cancelled"));
+    assert_eq!(status("C").await.status, UploadStatus::Uploaded);
+    assert_eq!(h.store.tracking_backlog().await.unwrap(), 1);
+
+    // Not due yet: nothing is sent.
+    assert_eq!(engine.upload_due_tracking().await.unwrap(), 0);
+    clock.advance(TimeDelta::minutes(1));
+    assert_eq!(engine.upload_due_tracking().await.unwrap(), 1);
+    let a = status("A").await;
+    assert_eq!(
+        (a.status, a.attempts, a.already_confirmed),
+        (UploadStatus::Uploaded, 2, Some(false))
+    );
+    assert_eq!(h.store.tracking_backlog().await.unwrap(), 0);
+    let sent: Vec<String> = fake
+        .uploads
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.platform_order_id.clone())
+        .collect();
+    assert_eq!(sent, vec!["C", "A"]);
+}

@@ -129,9 +129,39 @@ async fn a_pull_killed_twice_resumes_and_stores_every_order_once() {
         .spawn()
         .unwrap();
     kill_after_pages(&mut child, &db, 2).await;
-    // ...and started once more, to the end.
-    let out = run_ok(&env, &["sync", "--store", "1"]);
-    assert!(out.contains("run 1 already in flight"), "{out}");
+    // ...and started once more, to the end, logging JSON.
+    let out = omsync(&env)
+        .args([
+            "--log",
+            "info",
+            "--log-format",
+            "json",
+            "sync",
+            "--store",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("run 1 already in flight"), "{stdout}");
+    let log = String::from_utf8(out.stderr).unwrap();
+    // Every line of the sync carries its store and platform.
+    let sync_lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l.get("span").is_some_and(|s| s["name"] == "sync"))
+        .collect();
+    assert!(sync_lines.len() >= 2, "{log}");
+    for line in &sync_lines {
+        assert_eq!(line["span"]["store"], 1, "{line}");
+        assert_eq!(line["span"]["platform"], platform, "{line}");
+    }
+    assert!(log.contains("resuming run"), "{log}");
 
     let store = OrderStore::connect(&format!("sqlite://{}", db.display()))
         .await
@@ -142,11 +172,21 @@ async fn a_pull_killed_twice_resumes_and_stores_every_order_once() {
     assert_eq!(runs[0].pages, 3);
     let mut expected = loaded.expect.orders.clone();
     expected.sort();
-    let mut stored = Vec::new();
     for id in &expected {
         let o = store.get_order(StoreId(1), id).await.unwrap();
-        assert!(o.is_some(), "order {id} lost");
-        stored.push(id.clone());
+        let o = o.unwrap_or_else(|| panic!("order {id} lost")).order;
+        // No buyer's name or address reached the log.
+        let personal = o
+            .buyer_name
+            .iter()
+            .chain(o.ship_to.name.iter())
+            .chain(o.ship_to.lines.iter());
+        for value in personal.filter(|v| v.len() > 3) {
+            assert!(
+                !log.contains(value.as_str()),
+                "buyer data in the log: {value}"
+            );
+        }
     }
     assert_eq!(
         store.count_orders(StoreId(1)).await.unwrap(),

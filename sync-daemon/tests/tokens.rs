@@ -13,8 +13,60 @@ use sync_daemon::sync::{Engine, RegistrySource, SyncSettings, SystemClock};
 use sync_daemon::vault::Vault;
 use wiremock::MockServer;
 
-#[tokio::test]
-async fn a_rotated_refresh_token_is_sealed_into_the_store_before_the_pull_goes_on() {
+#[test]
+fn a_rotated_refresh_token_is_sealed_into_the_store_before_the_pull_goes_on() {
+    // The metrics the daemon serves, recorded on this thread: the runtime below runs every task
+    // here.
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    metrics::with_local_recorder(&recorder, || runtime.block_on(rotate_and_sync()));
+
+    let text = handle.render();
+    let has = |name: &str, labels: &[&str]| {
+        text.lines()
+            .any(|l| l.starts_with(name) && labels.iter().all(|want| l.contains(want)))
+    };
+    let shopee = "platform=\"shopee\"";
+    for (name, labels) in [
+        (
+            "omsync_marketplace_requests_total",
+            vec![shopee, "operation=\"pull_orders\"", "outcome=\"ok\""],
+        ),
+        (
+            "omsync_marketplace_requests_total",
+            vec![
+                shopee,
+                "operation=\"pull_orders\"",
+                "outcome=\"unauthorized\"",
+            ],
+        ),
+        (
+            "omsync_marketplace_requests_total",
+            vec![shopee, "operation=\"refresh_token\"", "outcome=\"ok\""],
+        ),
+        (
+            "omsync_orders_ingested_total",
+            vec![shopee, "outcome=\"new\""],
+        ),
+        (
+            "omsync_sync_runs_total",
+            vec![shopee, "kind=\"manual\"", "status=\"succeeded\""],
+        ),
+        ("omsync_sync_lag_seconds", vec![shopee, "store=\"1\""]),
+        ("omsync_tracking_outbox_backlog", vec![" 0"]),
+    ] {
+        assert!(
+            has(name, &labels),
+            "{name} {labels:?} missing from:\n{text}"
+        );
+    }
+}
+
+async fn rotate_and_sync() {
     let loaded =
         LoadedScenario::load(&fixtures_root().join("shopee").join("token-expired")).unwrap();
     let factory = sync_daemon::registry::factory(Platform::Shopee).unwrap();
@@ -67,6 +119,8 @@ async fn a_rotated_refresh_token_is_sealed_into_the_store_before_the_pull_goes_o
         .unwrap();
     engine.dispatch().await.unwrap();
     engine.wait_idle().await;
+    // An upload pass with nothing due reports an empty outbox.
+    assert_eq!(engine.upload_due_tracking().await.unwrap(), 0);
     let run = store.get_run(run).await.unwrap().unwrap();
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
     assert_eq!(

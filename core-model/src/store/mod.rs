@@ -21,6 +21,7 @@ use crate::platform::{Platform, SellerId, StoreId};
 mod error;
 mod list;
 mod malformed;
+mod outbox;
 mod read;
 mod sync;
 mod upsert;
@@ -28,6 +29,7 @@ mod upsert;
 pub use error::StoreError;
 pub use list::OrderFilter;
 pub use malformed::StoredMalformed;
+pub use outbox::{TrackingUpload, UploadOutcome, UploadStatus};
 pub use read::{HistoryEntry, HistoryKind, StoredOrder};
 pub use sync::{
     CycleOutcome, PageProgress, RunId, RunKind, RunStatus, StoreInfo, SyncRun, TokenScope,

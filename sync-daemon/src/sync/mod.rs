@@ -29,6 +29,7 @@ use crate::telemetry;
 use crate::vault::Vault;
 
 pub mod clock;
+mod outbox;
 pub mod plan;
 pub mod scheduler;
 pub mod source;

@@ -67,6 +67,7 @@ pub async fn run(
     };
     // With cron the timer is only the fallback: it fires when the heartbeat is three ticks late.
     let fallback = if cron.is_some() { tick * 3 } else { tick };
+    let mut uploads = None;
     loop {
         tokio::select! {
             _ = beat.notified() => {}
@@ -82,6 +83,21 @@ pub async fn run(
         if let Err(e) = engine.dispatch().await {
             tracing::warn!("dispatch failed: {e:#}");
         }
+        // One upload pass at a time, beside the pulls.
+        if uploads
+            .as_ref()
+            .is_none_or(|h: &tokio::task::JoinHandle<()>| h.is_finished())
+        {
+            let engine = engine.clone();
+            uploads = Some(tokio::spawn(async move {
+                if let Err(e) = engine.upload_due_tracking().await {
+                    tracing::warn!("tracking uploads failed: {e:#}");
+                }
+            }));
+        }
+    }
+    if let Some(h) = uploads {
+        let _ = h.await;
     }
     if let Some(sched) = cron.as_mut() {
         let _ = sched.shutdown().await;

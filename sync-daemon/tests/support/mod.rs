@@ -37,6 +37,10 @@ pub struct FakePlatform {
     pub fail_after: Mutex<Option<usize>>,
     /// Each list call spins this long (real time), to load the cores.
     pub busy: Duration,
+    /// Shipments the platform accepted.
+    pub uploads: Mutex<Vec<Shipment>>,
+    /// Answers to the next upload calls, before accepting (throttles, refusals).
+    pub upload_errors: Mutex<std::collections::VecDeque<MarketplaceError>>,
 }
 
 impl FakePlatform {
@@ -49,6 +53,8 @@ impl FakePlatform {
             active: Mutex::new((0, 0)),
             fail_after: Mutex::new(None),
             busy: Duration::ZERO,
+            uploads: Mutex::new(Vec::new()),
+            upload_errors: Mutex::new(std::collections::VecDeque::new()),
         }
     }
 
@@ -171,8 +177,14 @@ impl Marketplace for FakeConnector {
         Err(MarketplaceError::unsupported("fake"))
     }
 
-    async fn upload_tracking(&self, _: &Shipment) -> Result<TrackingAck, MarketplaceError> {
-        Err(MarketplaceError::unsupported("fake"))
+    async fn upload_tracking(&self, shipment: &Shipment) -> Result<TrackingAck, MarketplaceError> {
+        if let Some(e) = self.platform.upload_errors.lock().unwrap().pop_front() {
+            return Err(e);
+        }
+        let mut uploads = self.platform.uploads.lock().unwrap();
+        let already_confirmed = uploads.iter().any(|s| s == shipment);
+        uploads.push(shipment.clone());
+        Ok(TrackingAck { already_confirmed })
     }
 }
 

@@ -1,0 +1,99 @@
+//! The tracking-upload worker: confirms shipments in the outbox to their platforms through
+//! each store's live connector, retrying with backoff until the platform accepts or refuses.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use core_model::store::{TrackingUpload, UploadOutcome};
+use core_model::ErrorKind;
+
+use super::Engine;
+use crate::telemetry;
+
+/// Uploads claimed per pass.
+const BATCH: usize = 50;
+/// The first retry waits this long, doubling per attempt up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_secs(60);
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+impl Engine {
+    /// Uploads the shipments due now; returns how many were attempted. Updates the backlog
+    /// gauge.
+    pub async fn upload_due_tracking(&self) -> anyhow::Result<usize> {
+        let inner = &self.inner;
+        let ttl = TimeDelta::from_std(inner.settings.lease_ttl).unwrap_or(TimeDelta::MAX);
+        let due = inner
+            .store
+            .claim_tracking_uploads(&inner.owner, self.now(), ttl, BATCH)
+            .await?;
+        let attempted = due.len();
+        for upload in due {
+            let outcome = self.upload_one(&upload).await;
+            inner
+                .store
+                .finish_tracking_upload(upload.id, &inner.owner, &outcome, self.now())
+                .await?;
+        }
+        telemetry::tracking_backlog(inner.store.tracking_backlog().await?);
+        Ok(attempted)
+    }
+
+    async fn upload_one(&self, upload: &TrackingUpload) -> UploadOutcome {
+        let info = match self.inner.store.get_store(upload.store_id).await {
+            Ok(Some(info)) => info,
+            Ok(None) => {
+                return UploadOutcome::Failed {
+                    error: "the store no longer exists".into(),
+                }
+            }
+            Err(e) => return self.retry(upload, e.to_string(), None),
+        };
+        let handle = match self.handle(&info).await {
+            Ok(h) => h,
+            // Not authorized (removed, or its credentials unusable): wait for the seller.
+            Err(e) => return self.retry(upload, format!("{e:#}"), None),
+        };
+        let span = tracing::info_span!("tracking", store = info.id.0, platform = %info.platform);
+        let _enter = span.enter();
+        match handle.connector.upload_tracking(&upload.shipment).await {
+            Ok(ack) => {
+                telemetry::tracking_uploaded(info.platform, "uploaded");
+                tracing::info!(
+                    already_confirmed = ack.already_confirmed,
+                    "tracking uploaded"
+                );
+                UploadOutcome::Uploaded {
+                    already_confirmed: ack.already_confirmed,
+                }
+            }
+            Err(e) => match e.kind() {
+                ErrorKind::RateLimited | ErrorKind::Transient | ErrorKind::Unauthorized => {
+                    telemetry::tracking_uploaded(info.platform, "retry");
+                    self.retry(upload, e.to_string(), e.retry_after())
+                }
+                ErrorKind::Permanent | ErrorKind::Malformed | ErrorKind::Unsupported => {
+                    telemetry::tracking_uploaded(info.platform, "failed");
+                    tracing::warn!(error = %e, "tracking upload refused");
+                    UploadOutcome::Failed {
+                        error: e.to_string(),
+                    }
+                }
+            },
+        }
+    }
+
+    fn retry(
+        &self,
+        upload: &TrackingUpload,
+        error: String,
+        platform_wait: Option<Duration>,
+    ) -> UploadOutcome {
+        let exp = u32::try_from(upload.attempts.clamp(0, 16)).unwrap_or(16);
+        let backoff = (FIRST_BACKOFF * 2u32.pow(exp)).min(MAX_BACKOFF);
+        let wait = platform_wait.map_or(backoff, |w| w.max(backoff));
+        UploadOutcome::Retry {
+            at: self.now() + TimeDelta::from_std(wait).unwrap_or(TimeDelta::MAX),
+            error,
+        }
+    }
+}
