@@ -4,94 +4,20 @@
 #![cfg(feature = "store")]
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
-use std::future::Future;
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use core_model::store::{OrderFilter, OrderId, OrderStore, StoredOrder};
+use core_model::store::{OrderFilter, OrderId, StoredOrder};
 use core_model::{
     Address, FlowStatus, NeutralStatus, OrderLine, Platform, PlatformOrder, SellerId, StoreId,
 };
 use serde_json::value::RawValue;
-use sqlx::{Connection, Executor, PgConnection};
 
 // ---------------------------------------------------------------------------------------------
 // Harness
 
-struct TestDb {
-    store: OrderStore,
-    _dir: Option<tempfile::TempDir>,
-}
+#[macro_use]
+mod common;
 
-async fn open(url: &str, dir: Option<tempfile::TempDir>) -> TestDb {
-    let store = OrderStore::connect(url).await.unwrap();
-    store.migrate().await.unwrap();
-    TestDb { store, _dir: dir }
-}
-
-async fn on_sqlite<F, Fut>(case: F)
-where
-    F: FnOnce(TestDb) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("omsync.db").display());
-    case(open(&url, Some(dir)).await).await;
-}
-
-/// Runs `case` in a database of its own, created from `DATABASE_URL` and dropped afterwards
-/// even when the case fails.
-async fn on_postgres<F, Fut>(case: F)
-where
-    F: FnOnce(TestDb) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    // Without a server the PostgreSQL twin of each case passes vacuously.
-    let Ok(base) = std::env::var("DATABASE_URL") else {
-        return;
-    };
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = Utc::now().timestamp_subsec_nanos();
-    let name = format!(
-        "omsync_listtest_{}_{}_{nanos}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut admin = PgConnection::connect(&base).await.unwrap();
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&base).unwrap();
-    url.set_path(&name);
-
-    let db = open(url.as_str(), None).await;
-    let outcome = tokio::spawn(case(db)).await;
-    admin
-        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-macro_rules! store_tests {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $case() {
-                crate::on_sqlite(super::$case).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $case() {
-                crate::on_postgres(super::$case).await;
-            })*
-        }
-    };
-}
+use common::TestDb;
 
 store_tests! {
     filters_select_by_store_status_flow_and_update_time,

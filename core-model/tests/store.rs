@@ -4,78 +4,25 @@
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 use std::collections::BTreeSet;
-use std::future::Future;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use core_model::store::{HistoryKind, OrderStore, StoreError, UpsertStats};
+use core_model::store::{HistoryKind, StoreError, UpsertStats};
 use core_model::{
     Address, FlowStatus, MalformedOrder, MarketplaceError, NeutralStatus, OrderLine, Platform,
     PlatformOrder, StoreId,
 };
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
-use sqlx::{Connection, Executor, PgConnection, PgPool, SqlitePool};
+
+#[macro_use]
+mod common;
+
+use common::{on_postgres, on_sqlite, Sql, TestDb};
 
 // ---------------------------------------------------------------------------------------------
 // Harness
 
-/// A fresh, migrated store for one case, plus direct SQL access for what the API does not
-/// offer (moving an order along the flow, injecting a failure).
-struct TestDb {
-    store: OrderStore,
-    sql: Sql,
-    _dir: Option<tempfile::TempDir>,
-}
-
-enum Sql {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
-
 impl TestDb {
-    async fn open(url: &str, dir: Option<tempfile::TempDir>) -> Self {
-        let store = OrderStore::connect(url).await.unwrap();
-        store.migrate().await.unwrap();
-        let sql = if url.starts_with("sqlite:") {
-            Sql::Sqlite(SqlitePool::connect(url).await.unwrap())
-        } else {
-            Sql::Postgres(PgPool::connect(url).await.unwrap())
-        };
-        TestDb {
-            store,
-            sql,
-            _dir: dir,
-        }
-    }
-
-    /// Runs one or more statements.
-    async fn exec(&self, sql: &str) {
-        match &self.sql {
-            Sql::Sqlite(pool) => {
-                pool.execute(sqlx::raw_sql(sql)).await.unwrap();
-            }
-            Sql::Postgres(pool) => {
-                pool.execute(sqlx::raw_sql(sql)).await.unwrap();
-            }
-        }
-    }
-
-    /// Runs SQLite's or PostgreSQL's spelling of the same statements.
-    async fn exec_per_backend(&self, sqlite: &str, postgres: &str) {
-        match &self.sql {
-            Sql::Sqlite(_) => self.exec(sqlite).await,
-            Sql::Postgres(_) => self.exec(postgres).await,
-        }
-    }
-
-    async fn count(&self, sql: &str) -> i64 {
-        match &self.sql {
-            Sql::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
-            Sql::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
-        }
-    }
-
     /// A seller with one Amazon store.
     async fn new_store(&self) -> StoreId {
         let seller = self.store.create_seller("Acme Outdoor").await.unwrap();
@@ -98,71 +45,6 @@ impl TestDb {
         let order = self.store.get_order(store, id).await.unwrap().unwrap();
         self.store.order_history(order.id).await.unwrap().len()
     }
-}
-
-async fn on_sqlite<F, Fut>(case: F)
-where
-    F: FnOnce(TestDb) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("omsync.db").display());
-    case(TestDb::open(&url, Some(dir)).await).await;
-}
-
-/// Runs `case` in a database of its own, created from `DATABASE_URL` and dropped afterwards
-/// even when the case fails.
-async fn on_postgres<F, Fut>(case: F)
-where
-    F: FnOnce(TestDb) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    // Without a server the PostgreSQL twin of each case passes vacuously.
-    let Ok(base) = std::env::var("DATABASE_URL") else {
-        return;
-    };
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = Utc::now().timestamp_subsec_nanos();
-    let name = format!(
-        "omsync_test_{}_{}_{nanos}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut admin = PgConnection::connect(&base).await.unwrap();
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&base).unwrap();
-    url.set_path(&name);
-
-    let db = TestDb::open(url.as_str(), None).await;
-    let outcome = tokio::spawn(case(db)).await;
-    admin
-        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-/// One `#[tokio::test]` per case and backend: `sqlite::<case>` and `postgres::<case>`.
-macro_rules! store_tests {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $case() {
-                crate::on_sqlite(super::$case).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $case() {
-                crate::on_postgres(super::$case).await;
-            })*
-        }
-    };
 }
 
 store_tests! {

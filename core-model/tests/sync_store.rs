@@ -5,8 +5,6 @@
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 use std::collections::BTreeSet;
-use std::future::Future;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -15,49 +13,16 @@ use core_model::store::{
     UploadOutcome, UploadStatus,
 };
 use core_model::{Cursor, Platform, SellerId, StoreId, Window};
-use sqlx::{Connection, Executor, PgConnection, PgPool, SqlitePool};
+
+#[macro_use]
+mod common;
+
+use common::TestDb;
 
 // ---------------------------------------------------------------------------------------------
 // Harness (the minimal part of tests/store.rs's)
 
-/// A fresh, migrated store for one case, plus direct SQL for counting rows and the URL for
-/// cases that open a second connection of their own.
-struct TestDb {
-    store: OrderStore,
-    sql: Sql,
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-enum Sql {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
-
 impl TestDb {
-    async fn open(url: &str, dir: Option<tempfile::TempDir>) -> Self {
-        let store = OrderStore::connect(url).await.unwrap();
-        store.migrate().await.unwrap();
-        let sql = if url.starts_with("sqlite:") {
-            Sql::Sqlite(SqlitePool::connect(url).await.unwrap())
-        } else {
-            Sql::Postgres(PgPool::connect(url).await.unwrap())
-        };
-        TestDb {
-            store,
-            sql,
-            url: url.to_owned(),
-            _dir: dir,
-        }
-    }
-
-    async fn count(&self, sql: &str) -> i64 {
-        match &self.sql {
-            Sql::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
-            Sql::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
-        }
-    }
-
     async fn seller(&self, name: &str) -> SellerId {
         self.store.create_seller(name).await.unwrap()
     }
@@ -83,72 +48,6 @@ impl TestDb {
     async fn info(&self, store: StoreId) -> StoreInfo {
         self.store.get_store(store).await.unwrap().unwrap()
     }
-}
-
-async fn on_sqlite<F, Fut>(case: F)
-where
-    F: FnOnce(TestDb) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("omsync.db").display());
-    case(TestDb::open(&url, Some(dir)).await).await;
-}
-
-/// Runs `case` in a database of its own, created from `DATABASE_URL` and dropped afterwards
-/// even when the case fails.
-async fn on_postgres<F, Fut>(case: F)
-where
-    F: FnOnce(TestDb) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    // Without a server the PostgreSQL twin of each case passes vacuously.
-    let Ok(base) = std::env::var("DATABASE_URL") else {
-        return;
-    };
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = Utc::now().timestamp_subsec_nanos();
-    let name = format!(
-        "omsync_synctest_{}_{}_{nanos}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut admin = PgConnection::connect(&base).await.unwrap();
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&base).unwrap();
-    url.set_path(&name);
-
-    let db = TestDb::open(url.as_str(), None).await;
-    let outcome = tokio::spawn(case(db)).await;
-    admin
-        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-/// One `#[tokio::test]` per case and backend: `sqlite::<case>` and `postgres::<case>`. The
-/// multi-threaded runtime lets the concurrent cases really run at once.
-macro_rules! store_tests {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $case() {
-                crate::on_sqlite(super::$case).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $case() {
-                crate::on_postgres(super::$case).await;
-            })*
-        }
-    };
 }
 
 store_tests! {
