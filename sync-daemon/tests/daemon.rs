@@ -149,3 +149,78 @@ fn a_missing_or_wrong_credentials_key_is_a_clear_startup_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no credentials key"), "{err}");
 }
+
+#[test]
+fn the_example_config_checks_and_the_running_daemon_answers_its_health_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("omsync.db");
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/omsync.example.toml");
+    // `ExecStartPre`: the example config (key from the environment, database overridden).
+    let out = omsync(&db)
+        .arg("--config")
+        .arg(&example)
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("config ok"));
+
+    // A free port for the admin API.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut daemon = omsync(&db)
+        .env("OMSYNC_ADMIN__ENABLED", "true")
+        .env("OMSYNC_ADMIN__LISTEN", format!("127.0.0.1:{port}"))
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/readyz");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(daemon.try_wait().unwrap().is_none(), "the daemon exited");
+        let check = omsync(&db)
+            .args(["healthcheck", "--url", &url])
+            .status()
+            .unwrap();
+        if check.success() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Prometheus text from the real recorder.
+    let metrics = omsync(&db)
+        .args([
+            "healthcheck",
+            "--url",
+            &format!("http://127.0.0.1:{port}/metrics"),
+        ])
+        .status()
+        .unwrap();
+    assert!(metrics.success());
+    let wrong = omsync(&db)
+        .args([
+            "healthcheck",
+            "--url",
+            &format!("http://127.0.0.1:{port}/v1/stores"),
+        ])
+        .status()
+        .unwrap();
+    assert!(!wrong.success(), "the API wants a token");
+    assert!(Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    assert!(daemon.wait().unwrap().success());
+}
