@@ -144,7 +144,7 @@ pub async fn store(config: &Config, command: StoreCommand) -> anyhow::Result<Exi
         StoreCommand::Add(args) => {
             let vault = daemon::open_vault(config, &store).await?;
             let creds = credentials::read(&args.credentials)?;
-            let engine = daemon::engine(config, store.clone(), vault);
+            let engine = daemon::engine(config, store.clone(), vault)?;
             // Refused credentials leave no store (or seller) behind.
             engine.check_credentials(args.platform, &creds)?;
             let seller = match (args.seller, args.new_seller) {
@@ -255,7 +255,7 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<ExitCode> {
     // No daemon: run them in this process, resuming any a killed process left mid-way.
     store.clear_leases().await?;
     let vault = daemon::open_vault(config, &store).await?;
-    let engine = daemon::engine(config, store.clone(), vault);
+    let engine = daemon::engine(config, store.clone(), vault)?;
     loop {
         engine.dispatch().await?;
         engine.wait_idle().await;

@@ -112,19 +112,16 @@ pub fn settings(config: &Config) -> SyncSettings {
 }
 
 /// The engine over the registry's connectors.
-pub fn engine(config: &Config, store: OrderStore, vault: Arc<Vault>) -> Engine {
-    let source = RegistrySource {
-        base_urls: config.platform_base_urls(),
-        rate_limits: config.sync.rate_limits,
-    };
-    Engine::new(
+pub fn engine(config: &Config, store: OrderStore, vault: Arc<Vault>) -> anyhow::Result<Engine> {
+    let source = RegistrySource::new(config.platform_base_urls(), config.sync.rate_limits)?;
+    Ok(Engine::new(
         store,
         vault,
         Arc::new(source),
         Arc::new(SystemClock),
         settings(config),
         config.instance_id.clone(),
-    )
+    ))
 }
 
 /// `omsync run`: the scheduler, the admin API, until SIGTERM or Ctrl-C; then stop taking
@@ -140,7 +137,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let opened = open_for_sync(&config).await?;
     let store = opened.store.clone();
     let vault = open_vault(&config, &store).await?;
-    let engine = engine(&config, store.clone(), vault);
+    let engine = engine(&config, store.clone(), vault)?;
     let (stop_tx, stop_rx) = watch::channel(false);
 
     let admin = if config.admin.enabled {

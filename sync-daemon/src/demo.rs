@@ -97,11 +97,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let engine = Engine::new(
         store.clone(),
         vault,
-        Arc::new(RegistrySource {
-            base_urls,
-            // Local replays: the platforms' quotas do not apply.
-            rate_limits: false,
-        }),
+        // Local replays: the platforms' quotas do not apply.
+        Arc::new(RegistrySource::new(base_urls, false)?),
         Arc::new(SystemClock),
         SyncSettings {
             rate_limits: false,

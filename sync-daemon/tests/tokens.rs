@@ -87,10 +87,13 @@ async fn rotate_and_sync() {
     let engine = Engine::new(
         store.clone(),
         Arc::clone(&vault),
-        Arc::new(RegistrySource {
-            base_urls: HashMap::from([(Platform::Shopee, server.uri().parse().unwrap())]),
-            rate_limits: false,
-        }),
+        Arc::new(
+            RegistrySource::new(
+                HashMap::from([(Platform::Shopee, server.uri().parse().unwrap())]),
+                false,
+            )
+            .unwrap(),
+        ),
         Arc::new(SystemClock),
         SyncSettings {
             rate_limits: false,

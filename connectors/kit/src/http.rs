@@ -291,6 +291,20 @@ impl Transport for reqwest::Client {
     }
 }
 
+/// The HTTP client connectors use unless given a transport. A daemon shares one among all its
+/// stores: one connection pool, instead of one client (and kept-alive connection) per store.
+pub fn default_client() -> Result<reqwest::Client, MarketplaceError> {
+    reqwest::Client::builder()
+        .user_agent(concat!(
+            "omsync/",
+            env!("CARGO_PKG_VERSION"),
+            " (Language=Rust)"
+        ))
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| MarketplaceError::permanent(format!("cannot build HTTP client: {e}")))
+}
+
 /// Counters of one connector's calls, for sync-run records and metrics.
 #[derive(Debug, Default)]
 pub struct CallStats {
@@ -342,19 +356,7 @@ impl HttpClient {
     ) -> Result<Self, MarketplaceError> {
         let transport: Arc<dyn Transport> = match &options.transport {
             Some(t) => Arc::clone(t),
-            None => Arc::new(
-                reqwest::Client::builder()
-                    .user_agent(concat!(
-                        "omsync/",
-                        env!("CARGO_PKG_VERSION"),
-                        " (Language=Rust)"
-                    ))
-                    .connect_timeout(Duration::from_secs(10))
-                    .build()
-                    .map_err(|e| {
-                        MarketplaceError::permanent(format!("cannot build HTTP client: {e}"))
-                    })?,
-            ),
+            None => Arc::new(default_client()?),
         };
         Ok(HttpClient {
             platform,

@@ -26,8 +26,8 @@ pub use factory::{
 };
 pub use hosts::Hosts;
 pub use http::{
-    decode_json, ApiRequest, Authorizer, Body, CallCounts, CallStats, HttpClient, RawResponse,
-    ResponseClassifier, Transport,
+    decode_json, default_client, ApiRequest, Authorizer, Body, CallCounts, CallStats, HttpClient,
+    RawResponse, ResponseClassifier, Transport,
 };
 pub use limit::RateLimits;
 pub use record::Recorder;

@@ -45,6 +45,10 @@ impl OrderStore {
         store: StoreId,
         orders: &[MalformedOrder],
     ) -> Result<u64, StoreError> {
+        // Most pages have none: no transaction (on SQLite, no wait for the write lock).
+        if orders.is_empty() {
+            return Ok(0);
+        }
         // The last copy of each known id wins: one statement may not upsert a row twice.
         let mut last: HashMap<&str, usize> = HashMap::new();
         for (i, m) in orders.iter().enumerate() {
