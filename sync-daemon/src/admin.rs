@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use core_model::platform::UnknownPlatform;
 use core_model::store::{
     OrderFilter, OrderId, OrderStore, RunId, StoreError, StoreInfo, StoredOrder, TokenScope,
+    TrackingUpload,
 };
 use core_model::{
     Address, FlowStatus, NeutralStatus, OrderLine, Platform, SellerId, StoreId, Window,
@@ -719,6 +720,9 @@ struct OrderView<'a> {
     last_changed_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     raw: Option<&'a RawValue>,
+    /// Its shipments' upload status (the tracking outbox); with a single order only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tracking_uploads: Option<Vec<TrackingUpload>>,
 }
 
 impl<'a> OrderView<'a> {
@@ -741,6 +745,7 @@ impl<'a> OrderView<'a> {
             first_seen_at: o.first_seen_at,
             last_changed_at: o.last_changed_at,
             raw: with_raw.then_some(&*o.order.raw),
+            tracking_uploads: None,
         }
     }
 }
@@ -806,5 +811,11 @@ async fn get_order(
             return Err(ApiError::not_found("order"));
         }
     }
-    Ok(Json(OrderView::new(&order, true)).into_response())
+    let uploads = state
+        .store
+        .tracking_uploads(order.order.store, &order.order.platform_order_id)
+        .await?;
+    let mut view = OrderView::new(&order, true);
+    view.tracking_uploads = Some(uploads);
+    Ok(Json(view).into_response())
 }

@@ -669,6 +669,28 @@ async fn a_seller_token_never_reaches_another_sellers_data(api: Api) {
     assert_eq!(own.status, StatusCode::OK);
     assert_eq!(own.json()["platform_order_id"], "A-1");
     assert_eq!(own.json()["raw"], json!({ "id": "A-1" }));
+    assert_eq!(own.json()["tracking_uploads"], json!([]));
+    // A shipment in the outbox shows as the order's upload status.
+    let shipment = core_model::Shipment {
+        platform_order_id: "A-1".into(),
+        package_ref: "pkg-1".into(),
+        carrier_code: "UPS".into(),
+        carrier_name: None,
+        shipping_method: None,
+        tracking_number: "1ZA1".into(),
+        shipped_at: chrono::Utc::now(),
+        lines: Vec::new(),
+    };
+    api.store
+        .enqueue_tracking(a, &shipment, chrono::Utc::now())
+        .await
+        .unwrap();
+    let own = api.get(&format!("/v1/orders/{order_a}"), ta).await.json();
+    assert_eq!(own["tracking_uploads"][0]["status"], "pending");
+    assert_eq!(
+        own["tracking_uploads"][0]["shipment"]["tracking_number"],
+        "1ZA1"
+    );
 
     // The operator sees everything.
     let op = api.operator.as_str();
