@@ -14,14 +14,6 @@ use core_model::{Platform, SellerId, StoreId, Window};
 use crate::config::Config;
 use crate::{admin, credentials, daemon};
 
-/// `println!` that returns the write error (a closed pipe) instead of panicking.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        writeln!(std::io::stdout(), $($arg)*)?
-    }};
-}
-
 /// Where the configuration comes from; every store command takes it.
 #[derive(Debug, Args, Clone)]
 pub struct ConfigArgs {

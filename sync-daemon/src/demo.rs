@@ -34,14 +34,6 @@ pub struct DemoArgs {
 
 const SCENARIO: &str = "multi-page";
 
-/// `println!` that returns the write error (a closed pipe) instead of panicking.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        writeln!(std::io::stdout(), $($arg)*)?
-    }};
-}
-
 struct DemoStore {
     platform: Platform,
     id: StoreId,

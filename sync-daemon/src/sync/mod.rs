@@ -205,19 +205,27 @@ impl Engine {
         platform: core_model::Platform,
         credentials: &serde_json::Value,
     ) -> anyhow::Result<()> {
+        // Not a store yet: the id is a placeholder.
+        self.check(
+            StoreRef {
+                id: StoreId(0),
+                platform,
+            },
+            credentials,
+        )
+    }
+
+    /// Builds a throwaway connector over `credentials`: every key is checked, no call is made.
+    fn check(&self, store: StoreRef, credentials: &serde_json::Value) -> anyhow::Result<()> {
         self.inner
             .source
             .build(
-                // Not a store yet: the throwaway connector is dropped unused.
-                StoreRef {
-                    id: StoreId(0),
-                    platform,
-                },
+                store,
                 credentials,
                 Arc::new(DiscardSink),
                 Arc::new(CallStats::default()),
             )
-            .with_context(|| format!("{platform} credentials"))?;
+            .with_context(|| format!("{} credentials", store.platform))?;
         Ok(())
     }
 
@@ -234,19 +242,13 @@ impl Engine {
             .get_store(store)
             .await?
             .with_context(|| format!("store {} does not exist", store.0))?;
-        // Building checks every key; the throwaway connector makes no call.
-        self.inner
-            .source
-            .build(
-                StoreRef {
-                    id: store,
-                    platform: info.platform,
-                },
-                credentials,
-                Arc::new(DiscardSink),
-                Arc::new(CallStats::default()),
-            )
-            .with_context(|| format!("{} credentials", info.platform))?;
+        self.check(
+            StoreRef {
+                id: store,
+                platform: info.platform,
+            },
+            credentials,
+        )?;
         let sealed = self
             .inner
             .vault
