@@ -3,6 +3,8 @@
 //! `store` feature) the sqlx order store.
 
 pub mod error;
+pub mod fulfillment;
+pub mod mapping;
 pub mod marketplace;
 pub mod order;
 pub mod platform;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use sync_daemon::commands::{
-    self, ConfigArgs, OrdersArgs, RunsArgs, StoreCommand, SyncArgs, TokenAddArgs,
+    self, catalog, flow, stock, ConfigArgs, OrdersArgs, RunsArgs, StoreCommand, SyncArgs, TokenAddArgs,
 };
 use sync_daemon::config::{Config, LogFormat};
 use sync_daemon::{daemon, demo, pull, serve};
@@ -53,6 +53,30 @@ enum Command {
     Runs(RunsArgs),
     /// The orders in the store.
     Orders(OrdersArgs),
+    /// Products (system SKUs): drafts, submission, the warehouse's audit.
+    #[command(subcommand)]
+    Product(catalog::ProductCommand),
+    /// Product mappings: platform SKU -> system SKU x quantity, per store.
+    #[command(subcommand)]
+    Mapping(catalog::MappingCommand),
+    /// Warehouses and their shipping channels.
+    #[command(subcommand)]
+    Warehouse(flow::WarehouseCommand),
+    /// Platform orders through the OMS flow: assign, review, cancel, back to pending.
+    #[command(subcommand)]
+    Order(flow::OrderCommand),
+    /// Fulfillment (pick & pack) orders: drafts, submission, the warehouse's reports.
+    #[command(subcommand)]
+    Fulfillment(flow::FulfillmentCommand),
+    /// Inventory per warehouse and SKU, its transactions and age.
+    #[command(subcommand)]
+    Inventory(stock::InventoryCommand),
+    /// Inbound orders (ASN): standard and transfer.
+    #[command(subcommand)]
+    Inbound(stock::InboundCommand),
+    /// Seller accounts: balance, credit limit, top-ups.
+    #[command(subcommand)]
+    Account(stock::AccountCommand),
     /// Admin API bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -138,6 +162,14 @@ fn main() -> ExitCode {
             Command::Sync(a) => commands::sync(&load()?, a).await,
             Command::Runs(a) => commands::runs(&load()?, a).await,
             Command::Orders(a) => commands::orders(&load()?, a).await,
+            Command::Product(c) => catalog::product(&load()?, c).await,
+            Command::Mapping(c) => catalog::mapping(&load()?, c).await,
+            Command::Warehouse(c) => flow::warehouse(&load()?, c).await,
+            Command::Order(c) => flow::order(&load()?, c).await,
+            Command::Fulfillment(c) => flow::fulfillment(&load()?, c).await,
+            Command::Inventory(c) => stock::inventory(&load()?, c).await,
+            Command::Inbound(c) => stock::inbound(&load()?, c).await,
+            Command::Account(c) => stock::account(&load()?, c).await,
             Command::Token(TokenCommand::Add(a)) => commands::token_add(&load()?, a).await,
             Command::Key(KeyCommand::Generate) => commands::key_generate(),
             Command::ConfigCmd(ConfigCommand::Check) => commands::config_check(&cli.config),

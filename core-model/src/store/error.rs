@@ -19,6 +19,16 @@ pub enum StoreError {
     /// this batch read it. Nothing was written; retrying the whole call is safe.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The request breaks a rule about its own content (a quantity of 0, an unknown SKU in an
+    /// import row). The message names the field and the rule; it may repeat codes the caller
+    /// sent (SKUs, references), never credentials or buyer data.
+    #[error("{0}")]
+    Invalid(String),
+    /// The request is well formed but the current state forbids it (renaming an approved SKU,
+    /// reviewing an order that is not Pending). Worded for the seller, as the warehouse's
+    /// guide words it where it has the case.
+    #[error("{0}")]
+    Refused(String),
     /// Any other database failure, including a stored value that cannot be read back.
     #[error("database error")]
     Database(#[source] sqlx::Error),
@@ -34,6 +44,14 @@ impl StoreError {
             StoreError::NotFound(_) => StoreError::NotFound(what),
             other => other,
         }
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        StoreError::Invalid(message.into())
+    }
+
+    pub(crate) fn refused(message: impl Into<String>) -> Self {
+        StoreError::Refused(message.into())
     }
 
     /// A stored value that does not parse back into its domain type.

@@ -24,7 +24,14 @@ mod malformed;
 mod outbox;
 mod read;
 mod sync;
+pub(crate) mod tx;
 mod upsert;
+pub mod warehouse;
+pub mod ledger;
+pub mod catalog;
+pub mod stock;
+pub mod account;
+pub mod flow;
 
 pub use error::StoreError;
 pub use list::OrderFilter;

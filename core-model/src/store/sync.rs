@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{db_time, on_pool, OrderStore, StoreError};
 use crate::marketplace::{Cursor, Window};
+use crate::fulfillment::WarehouseId;
 use crate::platform::{Platform, SellerId, StoreId};
 
 /// A sync run's id.
@@ -851,11 +852,15 @@ impl OrderStore {
 
 /// Who an admin API token speaks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "scope", content = "seller_id")]
+#[serde(rename_all = "snake_case", tag = "scope", content = "id")]
 pub enum TokenScope {
-    /// The warehouse operator: every seller.
+    /// The 3PL's staff: every seller; audits products, approves top-ups, sets credit limits.
     Operator,
+    /// One seller: its stores, orders, products and account.
     Seller(SellerId),
+    /// One warehouse's own systems: report labels, shipments and receipts for the
+    /// documents addressed to that warehouse.
+    Warehouse(WarehouseId),
 }
 
 impl OrderStore {
@@ -867,22 +872,24 @@ impl OrderStore {
         label: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let seller = match scope {
-            TokenScope::Operator => None,
-            TokenScope::Seller(s) => Some(s.0),
+        let (seller, warehouse, missing) = match scope {
+            TokenScope::Operator => (None, None, "seller"),
+            TokenScope::Seller(s) => (Some(s.0), None, "seller"),
+            TokenScope::Warehouse(w) => (None, Some(w.0), "warehouse"),
         };
         on_pool!(self, |pool| {
             sqlx::query(
-                "INSERT INTO api_tokens (seller_id, token_hash, label, created_at) \
-                 VALUES ($1, $2, $3, $4)",
+                "INSERT INTO api_tokens (seller_id, warehouse_id, token_hash, label, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(seller)
+            .bind(warehouse)
             .bind(token_hash)
             .bind(label)
             .bind(db_time(now))
             .execute(pool)
             .await
-            .map_err(|e| StoreError::from(e).missing("seller"))?
+            .map_err(|e| StoreError::from(e).missing(missing))?
             .rows_affected()
         });
         Ok(())
@@ -890,15 +897,18 @@ impl OrderStore {
 
     /// The scope of the token with this hash; `None` for an unknown token.
     pub async fn token_scope(&self, token_hash: &[u8]) -> Result<Option<TokenScope>, StoreError> {
-        let row: Option<Option<i64>> = on_pool!(self, |pool| {
-            sqlx::query_scalar("SELECT seller_id FROM api_tokens WHERE token_hash = $1")
-                .bind(token_hash)
-                .fetch_optional(pool)
-                .await?
+        let row: Option<(Option<i64>, Option<i64>)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT seller_id, warehouse_id FROM api_tokens WHERE token_hash = $1",
+            )
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await?
         });
-        Ok(row.map(|seller| match seller {
-            None => TokenScope::Operator,
-            Some(id) => TokenScope::Seller(SellerId(id)),
+        Ok(row.map(|ids| match ids {
+            (Some(seller), _) => TokenScope::Seller(SellerId(seller)),
+            (None, Some(warehouse)) => TokenScope::Warehouse(WarehouseId(warehouse)),
+            (None, None) => TokenScope::Operator,
         }))
     }
 }

@@ -17,7 +17,7 @@ use crate::order::{FlowStatus, NeutralStatus, OrderLine, PlatformOrder};
 use crate::platform::StoreId;
 
 /// The reason recorded when a platform cancels an order the warehouse is already working on.
-pub(crate) const CANCELLED_ON_PLATFORM: &str = "cancelled on platform";
+pub(crate) use crate::fulfillment::refusal::CANCELLED_ON_PLATFORM;
 
 /// Bind parameters per statement: SQLite's default ceiling (PostgreSQL's is 65535).
 const MAX_BINDS: usize = 32_766;
@@ -164,7 +164,8 @@ impl OrderStore {
                     "UPDATE platform_orders SET platform = $1, platform_status = $2, \
                      status = $3, flow_status = $4, created_at = $5, updated_at = $6, \
                      currency = $7, buyer_name = $8, ship_to = $9, platform_label_hint = $10, \
-                     raw = $11, content_hash = $12, last_changed_at = $13 \
+                     raw = $11, content_hash = $12, last_changed_at = $13, \
+                     exception_reason = COALESCE($17, exception_reason) \
                      WHERE id = $14 AND content_hash = $15 AND flow_status = $16",
                 )
                 .bind(o.platform.slug())
@@ -183,6 +184,7 @@ impl OrderStore {
                 .bind(w.id)
                 .bind(c.stored_hash.as_slice())
                 .bind(c.stored_flow.as_str())
+                .bind(w.detail)
                 .execute(&mut *tx)
                 .await?;
                 // The row moved since the lookup (PostgreSQL replicas, or an OMS step on the

@@ -16,6 +16,8 @@ use core_model::{
 };
 use sync_daemon::sync::ConnectorSource;
 
+pub mod api;
+
 #[derive(Debug, Clone)]
 pub struct FakeOrder {
     pub created: DateTime<Utc>,

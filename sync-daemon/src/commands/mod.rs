@@ -1,6 +1,10 @@
 //! The operator's commands over the order store: `migrate`, `store add|list|remove`, `sync`,
 //! `runs`, `token add`, `key generate`, `config check`, `healthcheck`.
 
+pub mod catalog;
+pub mod flow;
+pub mod stock;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -9,6 +13,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use core_model::store::{RunId, RunStatus, SyncRun, TokenScope};
+use core_model::fulfillment::WarehouseId;
 use core_model::{Platform, SellerId, StoreId, Window};
 
 use crate::config::Config;
@@ -104,16 +109,16 @@ pub struct OrdersArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("scope").required(true)))]
 pub struct TokenAddArgs {
     /// The seller the token speaks for.
-    #[arg(
-        long,
-        conflicts_with = "operator",
-        required_unless_present = "operator"
-    )]
+    #[arg(long, group = "scope")]
     seller: Option<i64>,
-    /// A warehouse operator token: every seller.
-    #[arg(long)]
+    /// A warehouse's own token: reports labels, shipments and receipts for that warehouse.
+    #[arg(long, group = "scope")]
+    warehouse: Option<i64>,
+    /// An operator token (the 3PL's staff): every seller.
+    #[arg(long, group = "scope")]
     operator: bool,
     #[arg(long, default_value = "cli")]
     label: String,
@@ -398,9 +403,10 @@ fn run_line(r: &SyncRun) -> String {
 
 pub async fn token_add(config: &Config, args: TokenAddArgs) -> anyhow::Result<ExitCode> {
     let store = daemon::open_store(config).await?;
-    let scope = match args.seller {
-        Some(id) => TokenScope::Seller(SellerId(id)),
-        None => TokenScope::Operator,
+    let scope = match (args.seller, args.warehouse) {
+        (Some(id), _) => TokenScope::Seller(SellerId(id)),
+        (None, Some(id)) => TokenScope::Warehouse(WarehouseId(id)),
+        (None, None) => TokenScope::Operator,
     };
     let token = admin::create_token(&store, scope, &args.label).await?;
     // The token is shown once; only its hash is kept.

@@ -14,7 +14,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use core_model::platform::UnknownPlatform;
@@ -34,6 +34,10 @@ use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 use crate::sync::Engine;
+
+mod catalog;
+mod flow;
+mod stock;
 
 /// Runs or orders listed when the caller gives no `limit`, and the most it may ask for.
 const DEFAULT_LIMIT: u32 = 50;
@@ -100,6 +104,9 @@ pub fn router(state: AdminState) -> Router {
         .route("/runs/{id}", get(get_run))
         .route("/orders", get(list_orders))
         .route("/orders/{id}", get(get_order))
+        .merge(catalog::routes())
+        .merge(stock::routes())
+        .merge(flow::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Applied to the fallback too: without a token even an unknown path answers 401.
@@ -147,14 +154,14 @@ pub fn hash_token(token: &str) -> [u8; 32] {
 /// An error answer: `{"error": {"code": "...", "message": "..."}}`. Messages name fields and
 /// rules, never a credential or buyer data.
 #[derive(Debug)]
-struct ApiError {
+pub(crate) struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -162,11 +169,11 @@ impl ApiError {
         }
     }
 
-    fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
 
-    fn not_found(what: &str) -> Self {
+    pub(crate) fn not_found(what: &str) -> Self {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -175,7 +182,7 @@ impl ApiError {
     }
 
     /// Logged in full; the caller learns only that it failed.
-    fn internal(e: &anyhow::Error) -> Self {
+    pub(crate) fn internal(e: &anyhow::Error) -> Self {
         tracing::error!(error = %format!("{e:#}"), "admin request failed");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -187,7 +194,14 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::internal(&anyhow::Error::new(e))
+        match e {
+            StoreError::NotFound(what) => ApiError::not_found(what),
+            StoreError::Invalid(message) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+            }
+            StoreError::Refused(message) => ApiError::new(StatusCode::CONFLICT, "refused", message),
+            e => ApiError::internal(&anyhow::Error::new(e)),
+        }
     }
 }
 
@@ -206,10 +220,10 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 /// `Json` whose rejections answer in the API's error shape.
-struct ApiJson<T>(T);
+pub(crate) struct ApiJson<T>(pub(crate) T);
 
 fn json_rejection(r: JsonRejection) -> ApiError {
     let code = match r {
@@ -258,7 +272,7 @@ where
 }
 
 /// `Query` whose rejections answer in the API's error shape.
-struct ApiQuery<T>(T);
+pub(crate) struct ApiQuery<T>(pub(crate) T);
 
 impl<T, S> FromRequestParts<S> for ApiQuery<T>
 where
@@ -279,7 +293,7 @@ where
 }
 
 /// A numeric id from the path; anything else is a 400.
-struct IdPath(i64);
+pub(crate) struct IdPath(pub(crate) i64);
 
 impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     type Rejection = ApiError;
@@ -292,7 +306,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     }
 }
 
-fn check_limit(limit: Option<u32>) -> ApiResult<u32> {
+pub(crate) fn check_limit(limit: Option<u32>) -> ApiResult<u32> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
         Some(n @ 1..=MAX_LIMIT) => Ok(n),
@@ -367,21 +381,50 @@ async fn authenticate(State(state): State<AdminState>, mut req: Request, next: N
     }
 }
 
-/// The seller a scope limits listings to; `None` for the operator.
-fn seller_of(scope: TokenScope) -> Option<SellerId> {
-    match scope {
-        TokenScope::Operator => None,
-        TokenScope::Seller(s) => Some(s),
+/// Who is asking, on the seller-facing endpoints: the operator (every seller) or one seller.
+/// A warehouse token is refused here: it only reports on the documents addressed to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Viewer {
+    Operator,
+    Seller(SellerId),
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Viewer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match parts.extensions.get::<TokenScope>() {
+            Some(TokenScope::Operator) => Ok(Viewer::Operator),
+            Some(TokenScope::Seller(s)) => Ok(Viewer::Seller(*s)),
+            Some(TokenScope::Warehouse(_)) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "a warehouse token may only use the /v1/warehouse endpoints",
+            )),
+            None => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "an `Authorization: Bearer <token>` header is required",
+            )),
+        }
     }
 }
 
-fn sees(scope: TokenScope, seller: SellerId) -> bool {
+/// The seller a viewer limits listings to; `None` for the operator.
+pub(crate) fn seller_of(scope: Viewer) -> Option<SellerId> {
+    match scope {
+        Viewer::Operator => None,
+        Viewer::Seller(s) => Some(s),
+    }
+}
+
+pub(crate) fn sees(scope: Viewer, seller: SellerId) -> bool {
     seller_of(scope).is_none_or(|s| s == seller)
 }
 
 /// The store `id` if the caller may see it. Another seller's store is "not found", the same
 /// as one that does not exist.
-async fn visible_store(state: &AdminState, scope: TokenScope, id: i64) -> ApiResult<StoreInfo> {
+pub(crate) async fn visible_store(state: &AdminState, scope: Viewer, id: i64) -> ApiResult<StoreInfo> {
     match state.store.get_store(StoreId(id)).await? {
         Some(info) if sees(scope, info.seller_id) => Ok(info),
         _ => Err(ApiError::not_found("store")),
@@ -442,7 +485,7 @@ struct StoresPage {
 
 async fn list_stores(
     State(state): State<AdminState>,
-    Extension(scope): Extension<TokenScope>,
+    scope: Viewer,
     ApiQuery(q): ApiQuery<StoresQuery>,
 ) -> ApiResult<Json<StoresPage>> {
     let asked = q.seller_id.map(SellerId);
@@ -457,7 +500,7 @@ async fn list_stores(
 
 async fn get_store(
     State(state): State<AdminState>,
-    Extension(scope): Extension<TokenScope>,
+    scope: Viewer,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<StoreInfo>> {
     Ok(Json(visible_store(&state, scope, id).await?))
@@ -474,7 +517,7 @@ struct NewStore {
 
 async fn create_store(
     State(state): State<AdminState>,
-    Extension(scope): Extension<TokenScope>,
+    scope: Viewer,
     ApiJson(body): ApiJson<NewStore>,
 ) -> ApiResult<(StatusCode, Json<StoreInfo>)> {
     let platform: Platform = body
@@ -489,16 +532,16 @@ async fn create_store(
         ));
     }
     let seller = match (scope, body.seller_id.map(SellerId)) {
-        (TokenScope::Operator, Some(s)) => s,
-        (TokenScope::Operator, None) => {
+        (Viewer::Operator, Some(s)) => s,
+        (Viewer::Operator, None) => {
             return Err(ApiError::bad_request(
                 "invalid_body",
                 "seller_id is required with the operator token",
             ))
         }
-        (TokenScope::Seller(own), None) => own,
-        (TokenScope::Seller(own), Some(s)) if s == own => own,
-        (TokenScope::Seller(_), Some(_)) => {
+        (Viewer::Seller(own), None) => own,
+        (Viewer::Seller(own), Some(s)) if s == own => own,
+        (Viewer::Seller(_), Some(_)) => {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
@@ -543,7 +586,7 @@ async fn create_store(
 
 async fn delete_store(
     State(state): State<AdminState>,
-    Extension(scope): Extension<TokenScope>,
+    scope: Viewer,
     IdPath(id): IdPath,
 ) -> ApiResult<StatusCode> {
     let info = visible_store(&state, scope, id).await?;
@@ -599,7 +642,7 @@ async fn request_sync(
 
 async fn sync_store(
     State(state): State<AdminState>,
-    Extension(scope): Extension<TokenScope>,
+    scope: Viewer,
     IdPath(id): IdPath,
     body: Option<ApiJson<SyncWindow>>,
 ) -> ApiResult<(StatusCode, Json<SyncAccepted>)> {
@@ -623,7 +666,7 @@ async fn sync_store(
 
 async fn sync_all(
     State(state): State<AdminState>,
-    Extension(scope): Extension<TokenScope>,
+    scope: Viewer,
 ) -> ApiResult<(StatusCode, Json<SyncAllAccepted>)> {
     let mut runs = Vec::new();
     for info in state.store.list_stores(seller_of(scope)).await? {
@@ -654,7 +697,7 @@ struct RunsPage {
 
 async fn list_runs(
     State(state): State<AdminState>,
-    Extension(scope): Extension<TokenScope>,
+    scope: Viewer,
     ApiQuery(q): ApiQuery<RunsQuery>,
 ) -> ApiResult<Json<RunsPage>> {
     let limit = check_limit(q.limit)?;
@@ -668,7 +711,7 @@ async fn list_runs(
 
 async fn get_run(
     State(state): State<AdminState>,
-    Extension(scope): Extension<TokenScope>,
+    scope: Viewer,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<core_model::store::SyncRun>> {
     let run = state
@@ -759,7 +802,7 @@ struct OrdersPage<'a> {
 
 async fn list_orders(
     State(state): State<AdminState>,
-    Extension(scope): Extension<TokenScope>,
+    scope: Viewer,
     ApiQuery(q): ApiQuery<OrdersQuery>,
 ) -> ApiResult<Response> {
     let limit = check_limit(q.limit)?;
@@ -799,7 +842,7 @@ async fn list_orders(
 
 async fn get_order(
     State(state): State<AdminState>,
-    Extension(scope): Extension<TokenScope>,
+    scope: Viewer,
     IdPath(id): IdPath,
 ) -> ApiResult<Response> {
     let Some(order) = state.store.order_by_id(OrderId(id)).await? else {

@@ -1,0 +1,274 @@
+-- The OMS flow (the warehouse's quick-start guide): products and their store mappings,
+-- warehouses and shipping channels, review and platform labels, fulfillment orders, inventory
+-- with its transactions, inbound orders, and seller accounts. Kept in step with
+-- migrations/sqlite/0005_oms.sql. Money is decimal text; arithmetic happens in Rust.
+
+-- "Auto-submit to warehouse after review": drafts reaching Pending submit go without a click.
+ALTER TABLE sellers ADD COLUMN auto_submit BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- ---------------------------------------------------------------------------------------------
+-- Warehouses and shipping channels
+
+CREATE TABLE warehouses (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    code       TEXT    NOT NULL UNIQUE,
+    name       TEXT    NOT NULL,
+    -- The warehouse's standard transaction currency (top-ups must match it).
+    currency   TEXT    NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+
+-- A channel either ships on the warehouse's own carrier account (the warehouse reports the
+-- carrier label and tracking number) or on a label the platform generates.
+CREATE TABLE shipping_channels (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    warehouse_id BIGINT NOT NULL REFERENCES warehouses (id),
+    code         TEXT    NOT NULL,
+    name         TEXT    NOT NULL,
+    -- warehouse | platform_label
+    kind         TEXT    NOT NULL,
+    -- The carrier code uploaded with tracking numbers (warehouse channels).
+    carrier_code TEXT,
+    created_at   TIMESTAMPTZ NOT NULL,
+    UNIQUE (warehouse_id, code)
+);
+
+-- A warehouse's own API tokens: it reports labels, shipments and receipts.
+ALTER TABLE api_tokens ADD COLUMN warehouse_id BIGINT REFERENCES warehouses (id);
+
+-- ---------------------------------------------------------------------------------------------
+-- Products (system SKUs) and product mappings
+
+CREATE TABLE products (
+    id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    seller_id      BIGINT NOT NULL REFERENCES sellers (id),
+    sku            TEXT    NOT NULL,
+    name           TEXT    NOT NULL,
+    -- draft | submitted | approved | rejected
+    status         TEXT    NOT NULL,
+    -- Locked once approved.
+    hazard_class   TEXT,
+    barcode        TEXT,
+    weight_g       BIGINT,
+    length_mm      BIGINT,
+    width_mm       BIGINT,
+    height_mm      BIGINT,
+    declared_value TEXT,
+    -- The warehouse has measured it as a new product (WMS > New Product Maintenance).
+    measured       BOOLEAN NOT NULL,
+    reject_reason  TEXT,
+    created_at     TIMESTAMPTZ NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL,
+    UNIQUE (seller_id, sku)
+);
+
+-- Platform SKU -> system SKU x quantity, per store; several rows make a bundle.
+CREATE TABLE product_mappings (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    store_id     BIGINT NOT NULL REFERENCES stores (id),
+    platform_sku TEXT    NOT NULL,
+    product_id   BIGINT NOT NULL REFERENCES products (id),
+    quantity     BIGINT  NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL,
+    UNIQUE (store_id, platform_sku, product_id)
+);
+
+-- ---------------------------------------------------------------------------------------------
+-- Review and platform labels
+
+ALTER TABLE platform_orders ADD COLUMN warehouse_id BIGINT REFERENCES warehouses (id);
+ALTER TABLE platform_orders ADD COLUMN channel_id BIGINT REFERENCES shipping_channels (id);
+-- Why the order is in Exception, shown to the seller.
+ALTER TABLE platform_orders ADD COLUMN exception_reason TEXT;
+
+CREATE INDEX platform_orders_by_flow ON platform_orders (flow_status, store_id);
+
+-- Stored documents: platform and carrier labels, top-up proofs.
+CREATE TABLE documents (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- platform_label | carrier_label | top_up_proof
+    kind            TEXT    NOT NULL,
+    -- pdf | zpl | png | jpg | ...
+    format          TEXT    NOT NULL,
+    content         BYTEA    NOT NULL,
+    tracking_number TEXT,
+    carrier         TEXT,
+    created_at      TIMESTAMPTZ NOT NULL
+);
+
+-- Platform-label fetches waiting for the worker; one per reviewed order.
+CREATE TABLE label_jobs (
+    order_id         BIGINT PRIMARY KEY REFERENCES platform_orders (id),
+    -- pending | done | failed
+    status           TEXT    NOT NULL,
+    attempts         BIGINT  NOT NULL,
+    next_attempt_ms  BIGINT  NOT NULL,
+    claimed_by       TEXT,
+    claim_expires_ms BIGINT,
+    last_error       TEXT,
+    created_at       TIMESTAMPTZ NOT NULL,
+    finished_at      TIMESTAMPTZ
+);
+
+CREATE INDEX label_jobs_due ON label_jobs (next_attempt_ms) WHERE status = 'pending';
+
+-- ---------------------------------------------------------------------------------------------
+-- Fulfillment orders (Pick & Pack)
+
+CREATE TABLE fulfillment_orders (
+    id                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    seller_id          BIGINT NOT NULL REFERENCES sellers (id),
+    -- The platform order it fulfils; NULL for manual fulfillment orders.
+    order_id           BIGINT REFERENCES platform_orders (id),
+    reference          TEXT    NOT NULL,
+    warehouse_id       BIGINT NOT NULL REFERENCES warehouses (id),
+    channel_id         BIGINT NOT NULL REFERENCES shipping_channels (id),
+    -- draft_fetching | draft_pending_submit | warehouse_processing | shipped | exception |
+    -- cancelled
+    status             TEXT    NOT NULL,
+    ship_to            TEXT    NOT NULL,
+    carrier_code       TEXT,
+    tracking_number    TEXT,
+    label_document_id  BIGINT REFERENCES documents (id),
+    exception_reason   TEXT,
+    -- When it reached Pending submit: auto-submit picks drafts by it.
+    pending_submit_ms  BIGINT,
+    created_at         TIMESTAMPTZ NOT NULL,
+    updated_at         TIMESTAMPTZ NOT NULL,
+    submitted_at       TIMESTAMPTZ,
+    shipped_at         TIMESTAMPTZ
+);
+
+CREATE INDEX fulfillment_orders_by_seller ON fulfillment_orders (seller_id, id);
+CREATE INDEX fulfillment_orders_by_order ON fulfillment_orders (order_id);
+CREATE INDEX fulfillment_orders_by_status ON fulfillment_orders (status, pending_submit_ms);
+CREATE UNIQUE INDEX fulfillment_orders_reference ON fulfillment_orders (seller_id, reference)
+    WHERE status <> 'cancelled';
+
+CREATE TABLE fulfillment_lines (
+    fulfillment_id BIGINT NOT NULL REFERENCES fulfillment_orders (id) ON DELETE CASCADE,
+    line_no        BIGINT NOT NULL,
+    product_id     BIGINT NOT NULL REFERENCES products (id),
+    quantity       BIGINT  NOT NULL,
+    PRIMARY KEY (fulfillment_id, line_no)
+);
+
+-- ---------------------------------------------------------------------------------------------
+-- Inventory
+
+-- kind: product (units) | carton (cartons) | return (units received back)
+CREATE TABLE inventory (
+    warehouse_id BIGINT NOT NULL REFERENCES warehouses (id),
+    product_id   BIGINT NOT NULL REFERENCES products (id),
+    kind         TEXT    NOT NULL,
+    available    BIGINT  NOT NULL,
+    reserved     BIGINT  NOT NULL,
+    PRIMARY KEY (warehouse_id, product_id, kind)
+);
+
+-- What is on the shelf by receipt date, consumed oldest first: the inventory age report.
+CREATE TABLE inventory_lots (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    warehouse_id BIGINT NOT NULL REFERENCES warehouses (id),
+    product_id   BIGINT NOT NULL REFERENCES products (id),
+    kind         TEXT    NOT NULL,
+    received_at  TIMESTAMPTZ NOT NULL,
+    remaining    BIGINT  NOT NULL
+);
+
+CREATE INDEX inventory_lots_fifo ON inventory_lots (warehouse_id, product_id, kind, id)
+    WHERE remaining > 0;
+
+-- Every movement, with the document behind it.
+CREATE TABLE inventory_transactions (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    warehouse_id    BIGINT NOT NULL REFERENCES warehouses (id),
+    product_id      BIGINT NOT NULL REFERENCES products (id),
+    kind            TEXT    NOT NULL,
+    -- inbound | reserve | release | ship | adjust
+    reason          TEXT    NOT NULL,
+    available_delta BIGINT  NOT NULL,
+    reserved_delta  BIGINT  NOT NULL,
+    available_after BIGINT  NOT NULL,
+    reserved_after  BIGINT  NOT NULL,
+    -- inbound | fulfillment | adjustment
+    document_type   TEXT    NOT NULL,
+    document_id     BIGINT  NOT NULL,
+    at              TIMESTAMPTZ NOT NULL
+);
+
+CREATE INDEX inventory_transactions_by_product ON inventory_transactions (product_id, id);
+CREATE INDEX inventory_transactions_by_document ON inventory_transactions
+    (document_type, document_id);
+
+-- ---------------------------------------------------------------------------------------------
+-- Inbound orders (ASN)
+
+CREATE TABLE inbound_orders (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    seller_id    BIGINT NOT NULL REFERENCES sellers (id),
+    warehouse_id BIGINT NOT NULL REFERENCES warehouses (id),
+    -- standard (per unit -> product inventory) | transfer (per carton -> carton inventory)
+    kind         TEXT    NOT NULL,
+    -- draft | submitted | received | cancelled
+    status       TEXT    NOT NULL,
+    reference    TEXT    NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL,
+    submitted_at TIMESTAMPTZ,
+    received_at  TIMESTAMPTZ
+);
+
+CREATE INDEX inbound_orders_by_seller ON inbound_orders (seller_id, id);
+
+CREATE TABLE inbound_lines (
+    inbound_id       BIGINT NOT NULL REFERENCES inbound_orders (id) ON DELETE CASCADE,
+    line_no          BIGINT NOT NULL,
+    product_id       BIGINT NOT NULL REFERENCES products (id),
+    -- Units (standard) or cartons (transfer).
+    quantity         BIGINT  NOT NULL,
+    units_per_carton BIGINT,
+    received         BIGINT,
+    PRIMARY KEY (inbound_id, line_no)
+);
+
+-- ---------------------------------------------------------------------------------------------
+-- Seller accounts
+
+CREATE TABLE seller_accounts (
+    seller_id    BIGINT PRIMARY KEY REFERENCES sellers (id),
+    currency     TEXT    NOT NULL,
+    balance      TEXT    NOT NULL,
+    credit_limit TEXT    NOT NULL,
+    updated_at   TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE top_ups (
+    id                BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    seller_id         BIGINT NOT NULL REFERENCES sellers (id),
+    amount            TEXT    NOT NULL,
+    currency          TEXT    NOT NULL,
+    -- The payment's reference (bank transfer id, ...) and, optionally, the proof document.
+    proof_reference   TEXT    NOT NULL,
+    proof_document_id BIGINT REFERENCES documents (id),
+    -- pending | approved | rejected
+    status            TEXT    NOT NULL,
+    reject_reason     TEXT,
+    created_at        TIMESTAMPTZ NOT NULL,
+    decided_at        TIMESTAMPTZ
+);
+
+CREATE INDEX top_ups_by_seller ON top_ups (seller_id, id);
+
+CREATE TABLE account_transactions (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    seller_id     BIGINT NOT NULL REFERENCES sellers (id),
+    -- top_up | credit_limit
+    kind          TEXT    NOT NULL,
+    amount        TEXT    NOT NULL,
+    balance_after TEXT    NOT NULL,
+    document_type TEXT,
+    document_id   BIGINT,
+    at            TIMESTAMPTZ NOT NULL
+);
+
+CREATE INDEX account_transactions_by_seller ON account_transactions (seller_id, id);

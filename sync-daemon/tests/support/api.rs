@@ -1,0 +1,189 @@
+//! The admin API for the OMS suites, through its router (no socket): an operator, two sellers
+//! (A with a Shopify store, B with one of its own), and requests that answer JSON.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use chrono::{DateTime, TimeZone, Utc};
+use core_model::fulfillment::WarehouseId;
+use core_model::store::{OrderStore, TokenScope};
+use core_model::{Platform, SellerId, StoreId};
+use serde_json::Value;
+use sync_daemon::admin::{self, AdminState, Readiness};
+use sync_daemon::sync::{ConnectorSource, Engine, ManualClock, SyncSettings};
+use sync_daemon::vault::Vault;
+use tower::ServiceExt;
+
+use super::FakeSource;
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap()
+}
+
+/// An answer: its status and its body as JSON (`Null` for an empty body).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    /// The error message of an error answer, after checking its shape.
+    pub fn message(&self) -> &str {
+        self.body["error"]["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not an error answer: {}", self.text))
+    }
+
+    /// Panics unless the status is `want`, showing the body.
+    #[track_caller]
+    pub fn expect(&self, want: StatusCode) -> &Value {
+        assert_eq!(self.status, want, "{}", self.text);
+        &self.body
+    }
+}
+
+pub struct OmsApi {
+    pub router: Router,
+    pub store: OrderStore,
+    pub engine: Engine,
+    pub clock: Arc<ManualClock>,
+    pub source: Arc<FakeSource>,
+    pub operator: String,
+    pub seller_a: SellerId,
+    pub token_a: String,
+    pub store_a: StoreId,
+    pub seller_b: SellerId,
+    pub token_b: String,
+    pub store_b: StoreId,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl OmsApi {
+    /// Over a fresh SQLite file.
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("oms.db").display());
+        OmsApi::open(&url, Some(dir)).await
+    }
+
+    pub async fn open(url: &str, dir: Option<tempfile::TempDir>) -> Self {
+        let store = OrderStore::connect(url).await.unwrap();
+        store.migrate().await.unwrap();
+        let clock = Arc::new(ManualClock::new(t0()));
+        let source = Arc::new(FakeSource::default());
+        let engine = Engine::new(
+            store.clone(),
+            Arc::new(Vault::from_key([7; 32])),
+            Arc::clone(&source) as Arc<dyn ConnectorSource>,
+            Arc::clone(&clock) as _,
+            SyncSettings::default(),
+            "oms-test",
+        );
+        let seller_a = store.create_seller("A").await.unwrap();
+        let seller_b = store.create_seller("B").await.unwrap();
+        let store_a = store
+            .create_store(seller_a, Platform::Shopify, "a-shop")
+            .await
+            .unwrap();
+        let store_b = store
+            .create_store(seller_b, Platform::Shopify, "b-shop")
+            .await
+            .unwrap();
+        let operator = admin::create_token(&store, TokenScope::Operator, "ops")
+            .await
+            .unwrap();
+        let token_a = admin::create_token(&store, TokenScope::Seller(seller_a), "a")
+            .await
+            .unwrap();
+        let token_b = admin::create_token(&store, TokenScope::Seller(seller_b), "b")
+            .await
+            .unwrap();
+        let router = admin::router(AdminState {
+            store: store.clone(),
+            engine: engine.clone(),
+            readiness: Readiness::new(),
+            metrics: None,
+        });
+        OmsApi {
+            router,
+            store,
+            engine,
+            clock,
+            source,
+            operator,
+            seller_a,
+            token_a,
+            store_a,
+            seller_b,
+            token_b,
+            store_b,
+            _dir: dir,
+        }
+    }
+
+    /// A token for `warehouse`'s own systems.
+    pub async fn warehouse_token(&self, warehouse: WarehouseId) -> String {
+        admin::create_token(&self.store, TokenScope::Warehouse(warehouse), "wms")
+            .await
+            .unwrap()
+    }
+
+    pub async fn call(&self, method: Method, uri: &str, token: &str, body: Option<Value>) -> Answer {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        let req = match body {
+            Some(body) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => req.body(Body::empty()),
+        };
+        self.send(req.unwrap()).await
+    }
+
+    /// A text body with its content type (CSV imports).
+    pub async fn post_raw(&self, uri: &str, token: &str, content_type: &str, body: &str) -> Answer {
+        let req = Request::post(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn get(&self, uri: &str, token: &str) -> Answer {
+        self.call(Method::GET, uri, token, None).await
+    }
+
+    pub async fn post(&self, uri: &str, token: &str, body: Value) -> Answer {
+        self.call(Method::POST, uri, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, uri: &str, token: &str, body: Value) -> Answer {
+        self.call(Method::PATCH, uri, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, uri: &str, token: &str) -> Answer {
+        self.call(Method::DELETE, uri, token, None).await
+    }
+
+    async fn send(&self, req: Request<Body>) -> Answer {
+        let response = self.router.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+        };
+        Answer { status, body, text }
+    }
+}
