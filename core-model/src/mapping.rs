@@ -43,8 +43,7 @@ pub fn demand<'m>(
             .filter(|c| !c.is_empty())
             .ok_or_else(|| key.to_owned())?;
         for c in parts {
-            *need.entry(c.product).or_default() +=
-                u64::from(c.quantity) * u64::from(line.quantity);
+            *need.entry(c.product).or_default() += u64::from(c.quantity) * u64::from(line.quantity);
         }
     }
     Ok(need)
@@ -82,11 +81,23 @@ mod tests {
             (
                 "SET",
                 vec![
-                    Component { product: mug, quantity: 2 },
-                    Component { product: lid, quantity: 1 },
+                    Component {
+                        product: mug,
+                        quantity: 2,
+                    },
+                    Component {
+                        product: lid,
+                        quantity: 1,
+                    },
                 ],
             ),
-            ("MUG", vec![Component { product: mug, quantity: 1 }]),
+            (
+                "MUG",
+                vec![Component {
+                    product: mug,
+                    quantity: 1,
+                }],
+            ),
         ]);
         let lookup = |k: &str| table.get(k).map(Vec::as_slice);
         let need = demand(&[line("SET", None, 3), line("MUG", None, 1)], lookup).unwrap();

@@ -106,6 +106,8 @@ CREATE TABLE label_jobs (
     claimed_by       TEXT,
     claim_expires_ms BIGINT,
     last_error       TEXT,
+    -- The fulfillment order's lines as review computed them (JSON [[product_id, quantity]]).
+    lines            TEXT    NOT NULL,
     created_at       TIMESTAMPTZ NOT NULL,
     finished_at      TIMESTAMPTZ
 );
@@ -142,8 +144,9 @@ CREATE TABLE fulfillment_orders (
 CREATE INDEX fulfillment_orders_by_seller ON fulfillment_orders (seller_id, id);
 CREATE INDEX fulfillment_orders_by_order ON fulfillment_orders (order_id);
 CREATE INDEX fulfillment_orders_by_status ON fulfillment_orders (status, pending_submit_ms);
+-- A manual fulfillment order's reference is the seller's own key (imports repeat safely).
 CREATE UNIQUE INDEX fulfillment_orders_reference ON fulfillment_orders (seller_id, reference)
-    WHERE status <> 'cancelled';
+    WHERE order_id IS NULL AND status <> 'cancelled';
 
 CREATE TABLE fulfillment_lines (
     fulfillment_id BIGINT NOT NULL REFERENCES fulfillment_orders (id) ON DELETE CASCADE,

@@ -18,20 +18,20 @@ use sqlx::{Postgres, Sqlite, Transaction};
 
 use crate::platform::{Platform, SellerId, StoreId};
 
+pub mod account;
+pub mod catalog;
 mod error;
+pub mod flow;
+pub mod ledger;
 mod list;
 mod malformed;
 mod outbox;
 mod read;
+pub mod stock;
 mod sync;
 pub(crate) mod tx;
 mod upsert;
 pub mod warehouse;
-pub mod ledger;
-pub mod catalog;
-pub mod stock;
-pub mod account;
-pub mod flow;
 
 pub use error::StoreError;
 pub use list::OrderFilter;

@@ -5,6 +5,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
+use super::tx::{on_tx, Tx};
 use super::{db_time, on_pool, OrderStore, StoreError};
 use crate::marketplace::Shipment;
 use crate::platform::StoreId;
@@ -117,40 +118,10 @@ impl OrderStore {
         shipment: &Shipment,
         now: DateTime<Utc>,
     ) -> Result<(i64, bool), StoreError> {
-        let body = serde_json::to_string(shipment)
-            .map_err(|e| StoreError::corrupt("tracking_outbox.shipment", e))?;
-        let inserted: Option<i64> = on_pool!(self, |pool| {
-            sqlx::query_scalar(
-                "INSERT INTO tracking_outbox (store_id, platform_order_id, package_ref, shipment, \
-                 status, attempts, next_attempt_ms, created_at) \
-                 VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6) \
-                 ON CONFLICT (store_id, platform_order_id, package_ref) DO NOTHING RETURNING id",
-            )
-            .bind(store.0)
-            .bind(&shipment.platform_order_id)
-            .bind(&shipment.package_ref)
-            .bind(&body)
-            .bind(now.timestamp_millis())
-            .bind(db_time(now))
-            .fetch_optional(pool)
-            .await
-            .map_err(|e| StoreError::from(e).missing("store"))?
-        });
-        if let Some(id) = inserted {
-            return Ok((id, true));
-        }
-        let id: i64 = on_pool!(self, |pool| {
-            sqlx::query_scalar(
-                "SELECT id FROM tracking_outbox \
-                 WHERE store_id = $1 AND platform_order_id = $2 AND package_ref = $3",
-            )
-            .bind(store.0)
-            .bind(&shipment.platform_order_id)
-            .bind(&shipment.package_ref)
-            .fetch_one(pool)
-            .await?
-        });
-        Ok((id, false))
+        let mut tx = self.write_tx().await?;
+        let queued = enqueue_in(&mut tx, store, shipment, now).await?;
+        tx.commit().await?;
+        Ok(queued)
     }
 
     /// Claims up to `limit` pending uploads due at `now` for `owner` until `now + ttl`, oldest
@@ -272,4 +243,48 @@ impl OrderStore {
         });
         rows.into_iter().map(UploadRow::into_upload).collect()
     }
+}
+
+/// [`OrderStore::enqueue_tracking`] inside the caller's transaction: the shipment and its
+/// upload commit together.
+pub(crate) async fn enqueue_in(
+    tx: &mut Tx,
+    store: StoreId,
+    shipment: &Shipment,
+    now: DateTime<Utc>,
+) -> Result<(i64, bool), StoreError> {
+    let body = serde_json::to_string(shipment)
+        .map_err(|e| StoreError::corrupt("tracking_outbox.shipment", e))?;
+    let inserted: Option<i64> = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO tracking_outbox (store_id, platform_order_id, package_ref, shipment, \
+             status, attempts, next_attempt_ms, created_at) \
+             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6) \
+             ON CONFLICT (store_id, platform_order_id, package_ref) DO NOTHING RETURNING id",
+        )
+        .bind(store.0)
+        .bind(&shipment.platform_order_id)
+        .bind(&shipment.package_ref)
+        .bind(&body)
+        .bind(now.timestamp_millis())
+        .bind(db_time(now))
+        .fetch_optional(c)
+        .await
+        .map_err(|e| StoreError::from(e).missing("store"))?
+    });
+    if let Some(id) = inserted {
+        return Ok((id, true));
+    }
+    let id: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "SELECT id FROM tracking_outbox \
+             WHERE store_id = $1 AND platform_order_id = $2 AND package_ref = $3",
+        )
+        .bind(store.0)
+        .bind(&shipment.platform_order_id)
+        .bind(&shipment.package_ref)
+        .fetch_one(c)
+        .await?
+    });
+    Ok((id, false))
 }

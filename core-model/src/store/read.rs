@@ -31,6 +31,20 @@ pub enum HistoryKind {
     Created,
     /// A pull brought a newer version of the order.
     PlatformUpdate,
+    /// A warehouse and shipping channel were assigned.
+    Assigned,
+    /// Review passed: a fulfillment order or a platform-label fetch followed.
+    Reviewed,
+    /// The platform label arrived and the fulfillment order was created.
+    LabelFetched,
+    /// The platform refused the label for good.
+    LabelFailed,
+    /// Cancelled in the OMS.
+    Cancelled,
+    /// Moved back to Pending to be edited and reviewed again.
+    MovedToPending,
+    /// Its fulfillment order shipped.
+    Shipped,
 }
 
 impl HistoryKind {
@@ -38,6 +52,13 @@ impl HistoryKind {
         match self {
             HistoryKind::Created => "created",
             HistoryKind::PlatformUpdate => "platform_update",
+            HistoryKind::Assigned => "assigned",
+            HistoryKind::Reviewed => "reviewed",
+            HistoryKind::LabelFetched => "label_fetched",
+            HistoryKind::LabelFailed => "label_failed",
+            HistoryKind::Cancelled => "cancelled",
+            HistoryKind::MovedToPending => "moved_to_pending",
+            HistoryKind::Shipped => "shipped",
         }
     }
 
@@ -45,6 +66,13 @@ impl HistoryKind {
         Some(match s {
             "created" => HistoryKind::Created,
             "platform_update" => HistoryKind::PlatformUpdate,
+            "assigned" => HistoryKind::Assigned,
+            "reviewed" => HistoryKind::Reviewed,
+            "label_fetched" => HistoryKind::LabelFetched,
+            "label_failed" => HistoryKind::LabelFailed,
+            "cancelled" => HistoryKind::Cancelled,
+            "moved_to_pending" => HistoryKind::MovedToPending,
+            "shipped" => HistoryKind::Shipped,
             _ => return None,
         })
     }

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{db_time, on_pool, OrderStore, StoreError};
-use crate::marketplace::{Cursor, Window};
 use crate::fulfillment::WarehouseId;
+use crate::marketplace::{Cursor, Window};
 use crate::platform::{Platform, SellerId, StoreId};
 
 /// A sync run's id.
@@ -898,12 +898,10 @@ impl OrderStore {
     /// The scope of the token with this hash; `None` for an unknown token.
     pub async fn token_scope(&self, token_hash: &[u8]) -> Result<Option<TokenScope>, StoreError> {
         let row: Option<(Option<i64>, Option<i64>)> = on_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT seller_id, warehouse_id FROM api_tokens WHERE token_hash = $1",
-            )
-            .bind(token_hash)
-            .fetch_optional(pool)
-            .await?
+            sqlx::query_as("SELECT seller_id, warehouse_id FROM api_tokens WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await?
         });
         Ok(row.map(|ids| match ids {
             (Some(seller), _) => TokenScope::Seller(SellerId(seller)),
