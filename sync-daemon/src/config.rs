@@ -51,6 +51,7 @@ pub struct Config {
     pub credentials: CredentialsConfig,
     pub admin: AdminConfig,
     pub sync: SyncConfig,
+    pub oms: OmsConfig,
     pub log: LogConfig,
     /// Per-platform settings by slug: `[platforms.amazon] base_url = "https://sandbox..."`
     /// (`OMSYNC_PLATFORMS__AMAZON__BASE_URL`), for sandboxes and local mocks.
@@ -106,6 +107,27 @@ pub struct SyncConfig {
     pub rate_limits: bool,
 }
 
+/// The OMS workers: platform-label fetches and auto-submit.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OmsConfig {
+    /// "Auto-submit to warehouse after review": the longest a draft in Pending submit of a
+    /// seller who turned it on waits before it is submitted.
+    #[serde(with = "humantime_serde")]
+    pub auto_submit_delay: Duration,
+    /// Platform-label fetch attempts (with backoff) before the order goes to Exception.
+    pub label_attempts: u32,
+}
+
+impl Default for OmsConfig {
+    fn default() -> Self {
+        OmsConfig {
+            auto_submit_delay: Duration::from_secs(5 * 60),
+            label_attempts: 8,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
@@ -129,6 +151,7 @@ impl Default for Config {
             credentials: CredentialsConfig::default(),
             admin: AdminConfig::default(),
             sync: SyncConfig::default(),
+            oms: OmsConfig::default(),
             log: LogConfig::default(),
             platforms: BTreeMap::new(),
         }
@@ -318,11 +341,15 @@ impl Config {
             ("sync.lease_ttl", sync.lease_ttl),
             ("sync.safety_margin", sync.safety_margin),
             ("sync.shutdown_grace", sync.shutdown_grace),
+            ("oms.auto_submit_delay", self.oms.auto_submit_delay),
         ];
         for (key, value) in durations {
             if value.is_zero() {
                 return Err(ConfigError::new(key, "must be greater than zero"));
             }
+        }
+        if self.oms.label_attempts == 0 {
+            return Err(ConfigError::new("oms.label_attempts", "must be at least 1"));
         }
         if sync.incremental_lookback < sync.interval {
             return Err(ConfigError::new(

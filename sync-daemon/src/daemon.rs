@@ -108,6 +108,8 @@ pub fn settings(config: &Config) -> SyncSettings {
         tick: s.tick,
         concurrency: s.concurrency,
         rate_limits: s.rate_limits,
+        auto_submit_delay: config.oms.auto_submit_delay,
+        label_attempts: config.oms.label_attempts,
     }
 }
 

@@ -18,6 +18,10 @@ pub const SYNC_LAG: &str = "omsync_sync_lag_seconds";
 pub const TRACKING_BACKLOG: &str = "omsync_tracking_outbox_backlog";
 /// Tracking upload attempts, by platform and outcome (`uploaded`, `retry`, `failed`).
 pub const TRACKING_UPLOADS: &str = "omsync_tracking_uploads_total";
+/// Platform-label fetches waiting.
+pub const LABEL_BACKLOG: &str = "omsync_label_backlog";
+/// Platform-label fetch attempts, by platform and outcome (`fetched`, `retry`, `failed`).
+pub const LABEL_FETCHES: &str = "omsync_label_fetches_total";
 /// Dispatcher wake-ups that came from the fallback timer because the cron heartbeat was late.
 pub const SCHEDULER_STALLS: &str = "omsync_scheduler_stalls_total";
 
@@ -56,5 +60,14 @@ pub fn tracking_backlog(pending: u64) {
 
 pub fn tracking_uploaded(platform: Platform, outcome: &'static str) {
     metrics::counter!(TRACKING_UPLOADS, "platform" => platform.slug(), "outcome" => outcome)
+        .increment(1);
+}
+
+pub fn label_backlog(pending: u64) {
+    metrics::gauge!(LABEL_BACKLOG).set(pending as f64);
+}
+
+pub fn label_fetched(platform: Platform, outcome: &'static str) {
+    metrics::counter!(LABEL_FETCHES, "platform" => platform.slug(), "outcome" => outcome)
         .increment(1);
 }

@@ -18,6 +18,7 @@ use axum::{Json, Router};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use core_model::platform::UnknownPlatform;
+use core_model::store::flow::OrderFlow;
 use core_model::store::{
     OrderFilter, OrderId, OrderStore, RunId, StoreError, StoreInfo, StoredOrder, TokenScope,
     TrackingUpload,
@@ -766,6 +767,10 @@ struct OrderView<'a> {
     /// Its shipments' upload status (the tracking outbox); with a single order only.
     #[serde(skip_serializing_if = "Option::is_none")]
     tracking_uploads: Option<Vec<TrackingUpload>>,
+    /// Warehouse, channel, exception reason, label fetch and fulfillment orders; with a
+    /// single order only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oms: Option<OrderFlow>,
 }
 
 impl<'a> OrderView<'a> {
@@ -789,6 +794,7 @@ impl<'a> OrderView<'a> {
             last_changed_at: o.last_changed_at,
             raw: with_raw.then_some(&*o.order.raw),
             tracking_uploads: None,
+            oms: None,
         }
     }
 }
@@ -860,5 +866,6 @@ async fn get_order(
         .await?;
     let mut view = OrderView::new(&order, true);
     view.tracking_uploads = Some(uploads);
+    view.oms = state.store.order_flow(order.id, None).await?;
     Ok(Json(view).into_response())
 }

@@ -29,6 +29,7 @@ use crate::telemetry;
 use crate::vault::Vault;
 
 pub mod clock;
+mod labels;
 mod outbox;
 pub mod plan;
 pub mod scheduler;
@@ -137,6 +138,8 @@ struct Inner {
     in_flight: Mutex<Vec<JoinHandle<()>>>,
     /// Rung when a run ends: its slot is free for the next due store.
     slot_freed: Notify,
+    /// When the last auto-submit pass ran.
+    last_auto_submit: Mutex<Option<DateTime<Utc>>>,
 }
 
 impl fmt::Debug for Engine {
@@ -171,6 +174,7 @@ impl Engine {
                 stopping: watch::channel(false).0,
                 in_flight: Mutex::new(Vec::new()),
                 slot_freed: Notify::new(),
+                last_auto_submit: Mutex::new(None),
             }),
         }
     }

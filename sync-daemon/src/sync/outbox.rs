@@ -88,12 +88,22 @@ impl Engine {
         error: String,
         platform_wait: Option<Duration>,
     ) -> UploadOutcome {
-        let exp = u32::try_from(upload.attempts.clamp(0, 16)).unwrap_or(16);
-        let backoff = (FIRST_BACKOFF * 2u32.pow(exp)).min(MAX_BACKOFF);
-        let wait = platform_wait.map_or(backoff, |w| w.max(backoff));
         UploadOutcome::Retry {
-            at: self.now() + TimeDelta::from_std(wait).unwrap_or(TimeDelta::MAX),
+            at: retry_at(self.now(), upload.attempts, platform_wait),
             error,
         }
     }
+}
+
+/// When to try again after `attempts` failed tries: the first retry waits a minute, doubling
+/// per attempt up to an hour, and never sooner than the platform asked.
+pub(super) fn retry_at(
+    now: chrono::DateTime<chrono::Utc>,
+    attempts: i64,
+    platform_wait: Option<Duration>,
+) -> chrono::DateTime<chrono::Utc> {
+    let exp = u32::try_from(attempts.clamp(0, 16)).unwrap_or(16);
+    let backoff = (FIRST_BACKOFF * 2u32.pow(exp)).min(MAX_BACKOFF);
+    let wait = platform_wait.map_or(backoff, |w| w.max(backoff));
+    now + TimeDelta::from_std(wait).unwrap_or(TimeDelta::MAX)
 }

@@ -18,6 +18,10 @@ pub struct SyncSettings {
     pub tick: Duration,
     pub concurrency: usize,
     pub rate_limits: bool,
+    /// The longest an auto-submitted draft waits in Pending submit.
+    pub auto_submit_delay: Duration,
+    /// Platform-label fetch attempts before the order goes to Exception.
+    pub label_attempts: u32,
 }
 
 impl Default for SyncSettings {
@@ -31,6 +35,8 @@ impl Default for SyncSettings {
             tick: Duration::from_secs(1),
             concurrency: 16,
             rate_limits: true,
+            auto_submit_delay: Duration::from_secs(5 * 60),
+            label_attempts: 8,
         }
     }
 }

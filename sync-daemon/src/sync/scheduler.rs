@@ -67,7 +67,7 @@ pub async fn run(
     };
     // With cron the timer is only the fallback: it fires when the heartbeat is three ticks late.
     let fallback = if cron.is_some() { tick * 3 } else { tick };
-    let mut uploads = None;
+    let mut oms = None;
     loop {
         tokio::select! {
             _ = beat.notified() => {}
@@ -83,20 +83,17 @@ pub async fn run(
         if let Err(e) = engine.dispatch().await {
             tracing::warn!("dispatch failed: {e:#}");
         }
-        // One upload pass at a time, beside the pulls.
-        if uploads
+        // One pass of the OMS workers (uploads, labels, auto-submit) at a time, beside the
+        // pulls.
+        if oms
             .as_ref()
             .is_none_or(|h: &tokio::task::JoinHandle<()>| h.is_finished())
         {
             let engine = engine.clone();
-            uploads = Some(tokio::spawn(async move {
-                if let Err(e) = engine.upload_due_tracking().await {
-                    tracing::warn!("tracking uploads failed: {e:#}");
-                }
-            }));
+            oms = Some(tokio::spawn(async move { engine.oms_pass().await }));
         }
     }
-    if let Some(h) = uploads {
+    if let Some(h) = oms {
         let _ = h.await;
     }
     if let Some(sched) = cron.as_mut() {

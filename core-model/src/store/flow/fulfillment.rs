@@ -758,6 +758,28 @@ impl OrderStore {
         Ok(upload)
     }
 
+    /// The label document of a fulfillment order (platform or carrier label): its format and
+    /// bytes; `None` when there is none or the caller may not see the order.
+    pub async fn fulfillment_label(
+        &self,
+        id: FulfillmentId,
+        scope: TokenScope,
+    ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        let Some(fo) = self.get_fulfillment(id, scope).await? else {
+            return Ok(None);
+        };
+        let Some(doc) = fo.label_document_id else {
+            return Ok(None);
+        };
+        let found: Option<(String, Vec<u8>)> = on_pool!(self, |pool| {
+            sqlx::query_as("SELECT format, content FROM documents WHERE id = $1")
+                .bind(doc.0)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(found)
+    }
+
     /// Drafts in Pending submit of sellers with auto-submit on, oldest first.
     pub async fn auto_submit_due(&self, limit: u32) -> Result<Vec<FulfillmentId>, StoreError> {
         let ids: Vec<i64> = on_pool!(self, |pool| {

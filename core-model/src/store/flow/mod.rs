@@ -19,7 +19,7 @@ mod fulfillment;
 mod labels;
 mod review;
 
-pub use fulfillment::{
+pub use fulfillment::{status_label, 
     FulfillmentFilter, FulfillmentLine, FulfillmentOrder, FulfillmentPatch, NewFulfillment,
     NewFulfillmentLine, ShipReport, SubmitOutcome,
 };
