@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use sync_daemon::commands::{
-    self, catalog, flow, stock, ConfigArgs, OrdersArgs, RunsArgs, StoreCommand, SyncArgs, TokenAddArgs,
+    self, catalog, flow, stock, ConfigArgs, OrdersArgs, RunsArgs, StoreCommand, SyncArgs,
+    TokenAddArgs,
 };
 use sync_daemon::config::{Config, LogFormat};
 use sync_daemon::{daemon, demo, pull, serve};

@@ -54,6 +54,12 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 #[serde(transparent)]
 pub struct OrderId(pub i64);
 
+impl std::fmt::Display for OrderId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 /// The order store. Cloning is cheap and shares the connection pool.
 #[derive(Debug, Clone)]
 pub struct OrderStore {

@@ -10,7 +10,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use core_model::fulfillment::{ChannelId, ChannelKind, FulfillmentId, FulfillmentStatus, WarehouseId};
+use core_model::fulfillment::{
+    ChannelId, ChannelKind, FulfillmentId, FulfillmentStatus, WarehouseId,
+};
 use core_model::store::flow::{
     FulfillmentFilter, FulfillmentPatch, NewFulfillment, NewFulfillmentLine, ShipReport,
 };
@@ -21,7 +23,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    check_limit, seller_of, sees, AdminState, ApiError, ApiJson, ApiQuery, ApiResult, IdPath,
+    check_limit, sees, seller_of, AdminState, ApiError, ApiJson, ApiQuery, ApiResult, IdPath,
     Viewer,
 };
 
@@ -56,7 +58,10 @@ pub(super) fn routes() -> Router<AdminState> {
             get(get_fulfillment).patch(edit_fulfillment),
         )
         .route("/fulfillment-orders/{id}/submit", post(submit_one))
-        .route("/fulfillment-orders/{id}/move-to-draft", post(move_to_draft))
+        .route(
+            "/fulfillment-orders/{id}/move-to-draft",
+            post(move_to_draft),
+        )
         .route("/fulfillment-orders/{id}/cancel", post(cancel_fulfillment))
         .route("/fulfillment-orders/{id}/label", get(get_label))
         .route("/warehouse/fulfillment-orders", get(warehouse_work))
@@ -260,28 +265,19 @@ async fn review(
     let ids: Vec<OrderId> = ids.into_iter().map(OrderId).collect();
     let mut assign_refusals = std::collections::HashMap::new();
     if let Some((warehouse, channel)) = assign {
-        for id in &ids {
-            let assigned = state
-                .store
-                .assign_order(
-                    *id,
-                    seller_of(scope),
-                    WarehouseId(warehouse),
-                    ChannelId(channel),
-                    now,
-                )
-                .await;
-            match assigned {
-                Ok(()) => {}
-                Err(e @ core_model::store::StoreError::Invalid(_)) if ids.len() == 1 => {
-                    return Err(e.into())
-                }
-                Err(e @ (core_model::store::StoreError::Invalid(_)
-                | core_model::store::StoreError::Refused(_)
-                | core_model::store::StoreError::NotFound(_))) => {
-                    assign_refusals.insert(*id, e.to_string());
-                }
-                Err(e) => return Err(e.into()),
+        let assigned = state
+            .store
+            .assign_orders(
+                &ids,
+                seller_of(scope),
+                WarehouseId(warehouse),
+                ChannelId(channel),
+                now,
+            )
+            .await?;
+        for (id, result) in assigned {
+            if let Err(e) = result {
+                assign_refusals.insert(id, e.to_string());
             }
         }
     }
@@ -404,7 +400,10 @@ async fn put_settings(
     if !sees(scope, SellerId(id)) {
         return Err(ApiError::not_found("seller"));
     }
-    state.store.set_auto_submit(SellerId(id), body.auto_submit).await?;
+    state
+        .store
+        .set_auto_submit(SellerId(id), body.auto_submit)
+        .await?;
     Ok(Json(json!({ "seller_id": id, "auto_submit": body.auto_submit })).into_response())
 }
 
@@ -612,7 +611,11 @@ impl<S: Send + Sync> FromRequestParts<S> for TokenScopeOf {
             .copied()
             .map(TokenScopeOf)
             .ok_or_else(|| {
-                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a bearer token is required")
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "a bearer token is required",
+                )
             })
     }
 }
@@ -667,9 +670,7 @@ async fn report_label(
         Some(b64) => {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(b64.trim())
-                .map_err(|e| {
-                    ApiError::bad_request("invalid_body", format!("label_base64: {e}"))
-                })?;
+                .map_err(|e| ApiError::bad_request("invalid_body", format!("label_base64: {e}")))?;
             if bytes.is_empty() || bytes.len() > MAX_LABEL_BYTES {
                 return Err(ApiError::bad_request(
                     "invalid_body",
@@ -697,7 +698,10 @@ async fn report_label(
             state.engine.now(),
         )
         .await?;
-    let fo = state.store.get_fulfillment(FulfillmentId(id), scope).await?;
+    let fo = state
+        .store
+        .get_fulfillment(FulfillmentId(id), scope)
+        .await?;
     Ok(Json(fo).into_response())
 }
 
@@ -725,6 +729,9 @@ async fn ship(
         .store
         .ship_fulfillment(FulfillmentId(id), scope, &report, state.engine.now())
         .await?;
-    let fo = state.store.get_fulfillment(FulfillmentId(id), scope).await?;
+    let fo = state
+        .store
+        .get_fulfillment(FulfillmentId(id), scope)
+        .await?;
     Ok(Json(json!({ "fulfillment_order": fo, "tracking_upload_id": upload })).into_response())
 }

@@ -425,7 +425,11 @@ pub(crate) fn sees(scope: Viewer, seller: SellerId) -> bool {
 
 /// The store `id` if the caller may see it. Another seller's store is "not found", the same
 /// as one that does not exist.
-pub(crate) async fn visible_store(state: &AdminState, scope: Viewer, id: i64) -> ApiResult<StoreInfo> {
+pub(crate) async fn visible_store(
+    state: &AdminState,
+    scope: Viewer,
+    id: i64,
+) -> ApiResult<StoreInfo> {
     match state.store.get_store(StoreId(id)).await? {
         Some(info) if sees(scope, info.seller_id) => Ok(info),
         _ => Err(ApiError::not_found("store")),

@@ -25,4 +25,3 @@ pub enum MappingCommand {
 pub async fn mapping(_config: &Config, _command: MappingCommand) -> anyhow::Result<ExitCode> {
     anyhow::bail!("not implemented yet")
 }
-

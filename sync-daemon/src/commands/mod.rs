@@ -12,8 +12,8 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
-use core_model::store::{RunId, RunStatus, SyncRun, TokenScope};
 use core_model::fulfillment::WarehouseId;
+use core_model::store::{RunId, RunStatus, SyncRun, TokenScope};
 use core_model::{Platform, SellerId, StoreId, Window};
 
 use crate::config::Config;

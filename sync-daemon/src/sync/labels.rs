@@ -135,7 +135,11 @@ impl Engine {
             .submit_fulfillments(&due, TokenScope::Operator, now)
             .await?;
         let submitted = out.iter().filter(|o| o.ok).count();
-        tracing::info!(submitted, failed = out.len() - submitted, "auto-submitted drafts");
+        tracing::info!(
+            submitted,
+            failed = out.len() - submitted,
+            "auto-submitted drafts"
+        );
         Ok(Some(submitted))
     }
 

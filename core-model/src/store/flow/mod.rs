@@ -19,9 +19,9 @@ mod fulfillment;
 mod labels;
 mod review;
 
-pub use fulfillment::{status_label, 
-    FulfillmentFilter, FulfillmentLine, FulfillmentOrder, FulfillmentPatch, NewFulfillment,
-    NewFulfillmentLine, ShipReport, SubmitOutcome,
+pub use fulfillment::{
+    status_label, FulfillmentFilter, FulfillmentLine, FulfillmentOrder, FulfillmentPatch,
+    NewFulfillment, NewFulfillmentLine, ShipReport, SubmitOutcome,
 };
 pub use labels::{ClaimedLabel, LabelJob, LabelOutcome};
 pub use review::ReviewOutcome;
@@ -184,51 +184,103 @@ impl OrderStore {
         channel: ChannelId,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write_tx().await?;
-        let row = lock_order(&mut tx, order, seller).await?;
-        let flow = row.flow()?;
-        if flow != FlowStatus::Pending {
-            return Err(not_in(flow, "assigned a warehouse"));
+        self.check_channel(warehouse, channel).await?;
+        let mut out = self
+            .assign_orders(&[order], seller, warehouse, channel, now)
+            .await?;
+        match out.pop() {
+            Some((_, Err(e))) => Err(e),
+            _ => Ok(()),
         }
-        let channel_warehouse: Option<i64> = on_tx!(&mut tx, |c| {
+    }
+
+    /// [`OrderStore::assign_order`] for many orders, a few hundred per transaction: one
+    /// result per order, in order; an order that is not Pending (or not the seller's) is
+    /// refused and left alone.
+    pub async fn assign_orders(
+        &self,
+        orders: &[OrderId],
+        seller: Option<SellerId>,
+        warehouse: WarehouseId,
+        channel: ChannelId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(OrderId, Result<(), StoreError>)>, StoreError> {
+        self.check_channel(warehouse, channel).await?;
+        let detail = format!("warehouse {warehouse}, channel {channel}");
+        let mut out = Vec::with_capacity(orders.len());
+        for chunk in orders.chunks(500) {
+            let mut tx = self.write_tx().await?;
+            let mut assigned = Vec::new();
+            for id in chunk {
+                let row = match lock_order(&mut tx, *id, seller).await {
+                    Ok(row) => row,
+                    Err(e @ StoreError::NotFound(_)) => {
+                        out.push((*id, Err(e)));
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                let flow = row.flow()?;
+                if flow != FlowStatus::Pending {
+                    out.push((*id, Err(not_in(flow, "assigned a warehouse"))));
+                    continue;
+                }
+                on_tx!(&mut tx, |c| {
+                    sqlx::query(
+                        "UPDATE platform_orders SET warehouse_id = $2, channel_id = $3 \
+                         WHERE id = $1",
+                    )
+                    .bind(row.id)
+                    .bind(warehouse.0)
+                    .bind(channel.0)
+                    .execute(c)
+                    .await?
+                    .rows_affected()
+                });
+                assigned.push(row.id);
+                out.push((*id, Ok(())));
+            }
+            for part in assigned.chunks(1000) {
+                on_tx!(&mut tx, |c| {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO order_history (order_id, at, kind, from_flow_status, \
+                         to_flow_status, detail) ",
+                    );
+                    q.push_values(part, |mut b, order| {
+                        b.push_bind(*order)
+                            .push_bind(db_time(now))
+                            .push_bind(HistoryKind::Assigned.as_str())
+                            .push_bind(FlowStatus::Pending.as_str())
+                            .push_bind(FlowStatus::Pending.as_str())
+                            .push_bind(detail.as_str());
+                    });
+                    q.build().execute(c).await?.rows_affected()
+                });
+            }
+            tx.commit().await?;
+        }
+        Ok(out)
+    }
+
+    /// The channel exists and belongs to the warehouse.
+    async fn check_channel(
+        &self,
+        warehouse: WarehouseId,
+        channel: ChannelId,
+    ) -> Result<(), StoreError> {
+        let channel_warehouse: Option<i64> = on_pool!(self, |pool| {
             sqlx::query_scalar("SELECT warehouse_id FROM shipping_channels WHERE id = $1")
                 .bind(channel.0)
-                .fetch_optional(c)
+                .fetch_optional(pool)
                 .await?
         });
         match channel_warehouse {
-            None => return Err(StoreError::NotFound("shipping channel")),
-            Some(w) if w != warehouse.0 => {
-                return Err(StoreError::invalid(
-                    "the shipping channel belongs to another warehouse",
-                ))
-            }
-            Some(_) => {}
+            None => Err(StoreError::NotFound("shipping channel")),
+            Some(w) if w != warehouse.0 => Err(StoreError::invalid(
+                "the shipping channel belongs to another warehouse",
+            )),
+            Some(_) => Ok(()),
         }
-        on_tx!(&mut tx, |c| {
-            sqlx::query(
-                "UPDATE platform_orders SET warehouse_id = $2, channel_id = $3 WHERE id = $1",
-            )
-            .bind(row.id)
-            .bind(warehouse.0)
-            .bind(channel.0)
-            .execute(c)
-            .await
-            .map_err(|e| StoreError::from(e).missing("warehouse"))?
-            .rows_affected()
-        });
-        let detail = format!("warehouse {warehouse}, channel {channel}");
-        record(
-            &mut tx,
-            row.id,
-            HistoryKind::Assigned,
-            Some(flow),
-            flow,
-            Some(&detail),
-            now,
-        )
-        .await?;
-        tx.commit().await
     }
 
     /// Cancels an order in the OMS: Pending, Waiting for label, Processing (its fulfillment
