@@ -1385,7 +1385,7 @@ fn read_csv(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| line_at(text, p));
                 errors.push(RowError {
                     line,
                     message: format!("unreadable line: {e}"),
@@ -1393,7 +1393,7 @@ fn read_csv(
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| line_at(text, p));
         if record.len() != positions.len() {
             errors.push(RowError {
                 line,
@@ -1415,6 +1415,19 @@ fn read_csv(
         return Err(fail(1, "the file has no rows after the header".into()));
     }
     Ok((rows, errors))
+}
+
+/// The line a record starts on, counted in the text itself: the reader's own count skips
+/// blank lines, and its position may point at the blank lines before the record.
+fn line_at(text: &str, at: &csv::Position) -> u64 {
+    let bytes = text.as_bytes();
+    let mut start = usize::try_from(at.byte())
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+        start += 1;
+    }
+    1 + bytes[..start].iter().filter(|b| **b == b'\n').count() as u64
 }
 
 #[cfg(test)]
