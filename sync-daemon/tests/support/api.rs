@@ -132,13 +132,7 @@ impl OmsApi {
             .unwrap()
     }
 
-    pub async fn call(
-        &self,
-        method: Method,
-        uri: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> Answer {
+    pub async fn call(&self, method: Method, uri: &str, token: &str, body: Option<Value>) -> Answer {
         let req = Request::builder()
             .method(method)
             .uri(uri)
