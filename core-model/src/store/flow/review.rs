@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::QueryBuilder;
 
-use super::super::ledger;
+use super::super::{catalog, ledger};
 use super::super::tx::{on_tx, Tx};
 use super::super::{db_time, HistoryKind, OrderId, OrderStore, StoreError};
 use super::{FlowRow, FLOW_COLUMNS};
@@ -16,6 +16,7 @@ use crate::fulfillment::{
     refusal, ChannelKind, FulfillmentId, FulfillmentStatus, ProductId, ProductStatus,
 };
 use crate::mapping::{demand, mapping_key, Component};
+use crate::platform::StoreId;
 use crate::order::{FlowStatus, OrderLine};
 use crate::platform::SellerId;
 
@@ -61,17 +62,6 @@ struct ReviewLine {
     platform_item_id: Option<String>,
     platform_variant_id: Option<String>,
     quantity: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct MappingRow {
-    store_id: i64,
-    platform_sku: String,
-    product_id: i64,
-    quantity: i64,
-    sku: String,
-    status: String,
-    measured: bool,
 }
 
 struct ProductInfo {
@@ -225,38 +215,39 @@ async fn load_facts(tx: &mut Tx, rows: &[FlowRow]) -> Result<Facts, StoreError> 
     }
 
     for (store, keys) in &keys {
-        let keys: Vec<&String> = keys.iter().collect();
-        for part in keys.chunks(CHUNK) {
-            let found: Vec<MappingRow> = on_tx!(tx, |c| {
-                let mut q = QueryBuilder::new(
-                    "SELECT m.store_id, m.platform_sku, m.product_id, m.quantity, p.sku, \
-                     p.status, p.measured FROM product_mappings m \
-                     JOIN products p ON p.id = m.product_id WHERE m.store_id = ",
-                );
-                q.push_bind(*store).push(" AND m.platform_sku IN (");
-                let mut list = q.separated(", ");
-                for k in part {
-                    list.push_bind(k.as_str());
-                }
-                q.push(") ORDER BY m.id");
-                q.build_query_as().fetch_all(c).await?
-            });
-            for m in found {
-                let product = ProductId(m.product_id);
-                facts
-                    .components
-                    .entry((m.store_id, m.platform_sku))
-                    .or_default()
-                    .push(Component {
-                        product,
-                        quantity: u32::try_from(m.quantity).unwrap_or(0),
-                    });
-                facts.products.entry(product).or_insert(ProductInfo {
-                    sku: m.sku,
-                    status: ProductStatus::parse(&m.status),
-                    measured: m.measured,
-                });
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let found = catalog::components_in(tx, StoreId(*store), &keys).await?;
+        for (key, parts) in found {
+            facts.components.insert((*store, key), parts);
+        }
+    }
+    let product_ids: BTreeSet<i64> = facts
+        .components
+        .values()
+        .flatten()
+        .map(|c| c.product.0)
+        .collect();
+    let product_ids: Vec<i64> = product_ids.into_iter().collect();
+    for part in product_ids.chunks(CHUNK) {
+        let found: Vec<(i64, String, String, bool)> = on_tx!(tx, |c| {
+            let mut q =
+                QueryBuilder::new("SELECT id, sku, status, measured FROM products WHERE id IN (");
+            let mut list = q.separated(", ");
+            for id in part {
+                list.push_bind(*id);
             }
+            q.push(")");
+            q.build_query_as().fetch_all(c).await?
+        });
+        for (id, sku, status, measured) in found {
+            facts.products.insert(
+                ProductId(id),
+                ProductInfo {
+                    sku,
+                    status: ProductStatus::parse(&status),
+                    measured,
+                },
+            );
         }
     }
 
