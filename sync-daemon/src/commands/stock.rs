@@ -35,4 +35,3 @@ pub enum AccountCommand {
 pub async fn account(_config: &Config, _command: AccountCommand) -> anyhow::Result<ExitCode> {
     anyhow::bail!("not implemented yet")
 }
-
