@@ -16,10 +16,25 @@ use core_model::store::OrderStore;
 use core_model::SellerId;
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection};
+use tower::ServiceExt;
 
 mod support;
 
 use support::api::{Answer, OmsApi};
+
+/// A GET whose answer is not JSON: its status and bytes.
+async fn raw_get(api: &OmsApi, uri: &str, token: &str) -> (StatusCode, Vec<u8>) {
+    let req = axum::http::Request::get(uri)
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = api.router.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, bytes.to_vec())
+}
 
 async fn put(api: &OmsApi, uri: &str, token: &str, body: Value) -> Answer {
     api.call(Method::PUT, uri, token, Some(body)).await
@@ -422,6 +437,16 @@ async fn sellers_see_only_their_own_account_and_top_ups(url: String) {
     assert_eq!(created["amount"], "100.00");
     assert!(created["proof_document_id"].is_i64());
     let id = created["id"].as_i64().unwrap();
+
+    // The proof comes back as uploaded, to its seller and the operator only.
+    let proof_uri = format!("/v1/top-ups/{id}/proof");
+    for token in [&api.token_a, &api.operator] {
+        let (status, bytes) = raw_get(api, &proof_uri, token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(bytes, b"%PDF-1.4 bank receipt");
+    }
+    let (status, _) = raw_get(api, &proof_uri, &api.token_b).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Pending does not count.
     let account = api.get("/v1/account", &api.token_a).await;
@@ -885,6 +910,9 @@ async fn cli_round_trip(url: String) {
             "25",
         ],
     ));
+    let dir = tempfile::tempdir().unwrap();
+    let receipt = dir.path().join("receipt.png");
+    std::fs::write(&receipt, b"\x89PNG receipt").unwrap();
     let out = ok(&omsync(
         &url,
         &[
@@ -898,9 +926,17 @@ async fn cli_round_trip(url: String) {
             "USD",
             "--reference",
             "WIRE-7",
+            "--proof",
+            receipt.to_str().unwrap(),
         ],
     ));
     let top_up = out.split_whitespace().nth(1).unwrap().to_owned();
+    let copy = dir.path().join("copy.png");
+    ok(&omsync(
+        &url,
+        &["account", "proof", &top_up, "--out", copy.to_str().unwrap()],
+    ));
+    assert_eq!(std::fs::read(&copy).unwrap(), b"\x89PNG receipt");
     let out = ok(&omsync(
         &url,
         &["account", "top-ups", "--status", "pending", "--json"],

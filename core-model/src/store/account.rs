@@ -542,6 +542,20 @@ impl OrderStore {
         row.map(top_up_from_row).transpose()
     }
 
+    /// A top-up's proof file: its format and content; `None` when it has none.
+    pub async fn top_up_proof(&self, id: TopUpId) -> Result<Option<Proof>, StoreError> {
+        let row: Option<(String, Vec<u8>)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT d.format, d.content FROM top_ups t \
+                 JOIN documents d ON d.id = t.proof_document_id WHERE t.id = $1",
+            )
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|(format, content)| Proof { format, content }))
+    }
+
     pub async fn list_top_ups(&self, f: &TopUpFilter) -> Result<Vec<TopUp>, StoreError> {
         let rows: Vec<TopUpRow> = on_pool!(self, |pool| {
             sqlx::query_as(&format!(

@@ -3,6 +3,8 @@
 //! shelf), the warehouse's own adjustments, and inbound orders (ASN), which add inventory when
 //! the warehouse receives them. Every count changes through [`ledger::move_stock`].
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -788,9 +790,10 @@ impl OrderStore {
             .into_iter()
             .map(inbound_from_row)
             .collect::<Result<Vec<_>, _>>()?;
+        let at: HashMap<i64, usize> = out.iter().enumerate().map(|(n, i)| (i.id.0, n)).collect();
         for line in lines {
-            if let Some(inbound) = out.iter_mut().find(|i| i.id.0 == line.0) {
-                inbound.lines.push(line_from_row(line));
+            if let Some(&n) = at.get(&line.0) {
+                out[n].lines.push(line_from_row(line));
             }
         }
         Ok(out)

@@ -4,7 +4,8 @@
 //! inventory and work list and posts receipts and adjustments for that warehouse only.
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 use base64::Engine as _;
@@ -59,6 +60,7 @@ pub(super) fn routes() -> Router<AdminState> {
                 .layer(DefaultBodyLimit::max(TOP_UP_BODY_LIMIT)),
         )
         .route("/top-ups/{id}", get(get_top_up))
+        .route("/top-ups/{id}/proof", get(get_top_up_proof))
         .route("/top-ups/{id}/approve", post(approve_top_up))
         .route("/top-ups/{id}/reject", post(reject_top_up))
 }
@@ -742,6 +744,32 @@ async fn get_top_up(
     IdPath(id): IdPath,
 ) -> ApiResult<Json<TopUp>> {
     Ok(Json(visible_top_up(&state, scope, id).await?))
+}
+
+/// The proof file as uploaded, with its content type.
+async fn get_top_up_proof(
+    State(state): State<AdminState>,
+    scope: Viewer,
+    IdPath(id): IdPath,
+) -> ApiResult<Response> {
+    let top_up = visible_top_up(&state, scope, id).await?;
+    let proof = state
+        .store
+        .top_up_proof(top_up.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("proof file"))?;
+    let content_type = match proof.format.as_str() {
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        _ => "application/octet-stream",
+    };
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        proof.content,
+    )
+        .into_response())
 }
 
 async fn approve_top_up(

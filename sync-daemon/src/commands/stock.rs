@@ -538,6 +538,12 @@ pub enum AccountCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Write a top-up's proof file to --out, to check it before approving.
+    Proof {
+        id: i64,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Top-up requests, newest first.
     TopUps {
         #[arg(long)]
@@ -700,6 +706,20 @@ async fn run_account(store: &OrderStore, command: AccountCommand) -> anyhow::Res
                 a.balance,
                 t.currency,
                 a.available
+            );
+        }
+        AccountCommand::Proof { id, out } => {
+            let proof = store
+                .top_up_proof(TopUpId(id))
+                .await?
+                .with_context(|| format!("top-up {id} has no proof file"))?;
+            std::fs::write(&out, &proof.content)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            say!(
+                "top-up {id}: {} proof, {} bytes, written to {}",
+                proof.format,
+                proof.content.len(),
+                out.display()
             );
         }
         AccountCommand::Reject { id, reason } => {
