@@ -117,6 +117,7 @@ store_tests! {
     top_up_currency_must_match_the_account,
     credit_limit_changes_available_amount,
     rejected_top_up_stays_out,
+    concurrent_receipts_and_approvals_count_once,
 }
 
 async fn receiving_adds_inventory_with_one_transaction_per_line(db: TestDb) {
@@ -782,4 +783,43 @@ async fn rejected_top_up_stays_out(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(listed.len(), 1);
+}
+
+async fn concurrent_receipts_and_approvals_count_once(db: TestDb) {
+    let (seller, wh) = db.setup().await;
+    let a = db.product(seller, "A-1", "approved").await;
+    let asn = db
+        .store
+        .create_inbound(&inbound(seller, wh, vec![line("A-1", 10)]), t0())
+        .await
+        .unwrap();
+    let t = db
+        .store
+        .request_top_up(&top_up(seller, "10", "USD"), t0())
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..2 {
+        let store = db.store.clone();
+        tasks.push(tokio::spawn(async move {
+            let received = store.receive_inbound(asn.id, &[], t0()).await;
+            let approved = store.approve_top_up(t.id, t0()).await;
+            (received.is_ok(), approved.is_ok())
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    assert_eq!(outcomes.iter().filter(|o| o.0).count(), 1, "{outcomes:?}");
+    assert_eq!(outcomes.iter().filter(|o| o.1).count(), 1, "{outcomes:?}");
+    assert_eq!(db.level(wh, a, InventoryKind::Product).await, (10, 0));
+    assert_eq!(
+        db.store.account(seller).await.unwrap().balance.to_string(),
+        "10.00"
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM account_transactions").await,
+        1
+    );
 }
