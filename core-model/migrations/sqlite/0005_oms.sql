@@ -204,6 +204,18 @@ CREATE INDEX inventory_transactions_by_product ON inventory_transactions (produc
 CREATE INDEX inventory_transactions_by_document ON inventory_transactions
     (document_type, document_id);
 
+-- A count the warehouse corrected (stocktake, damage, returns received): the document behind
+-- an `adjust` movement.
+CREATE TABLE inventory_adjustments (
+    id           INTEGER PRIMARY KEY,
+    warehouse_id INTEGER NOT NULL REFERENCES warehouses (id),
+    product_id   INTEGER NOT NULL REFERENCES products (id),
+    kind         TEXT    NOT NULL,
+    delta        BIGINT  NOT NULL,
+    note         TEXT    NOT NULL,
+    created_at   TEXT    NOT NULL
+);
+
 -- ---------------------------------------------------------------------------------------------
 -- Inbound orders (ASN)
 
