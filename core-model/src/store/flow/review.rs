@@ -8,17 +8,17 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::QueryBuilder;
 
-use super::super::{catalog, ledger};
 use super::super::tx::{on_tx, Tx};
+use super::super::{catalog, ledger};
 use super::super::{db_time, HistoryKind, OrderId, OrderStore, StoreError};
 use super::{FlowRow, FLOW_COLUMNS};
 use crate::fulfillment::{
     refusal, ChannelKind, FulfillmentId, FulfillmentStatus, ProductId, ProductStatus,
 };
 use crate::mapping::{demand, mapping_key, Component};
-use crate::platform::StoreId;
 use crate::order::{FlowStatus, OrderLine};
 use crate::platform::SellerId;
+use crate::platform::StoreId;
 
 /// Orders reviewed per transaction.
 const CHUNK: usize = 500;
