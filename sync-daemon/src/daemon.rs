@@ -91,7 +91,10 @@ pub async fn open_for_sync(config: &Config) -> anyhow::Result<Opened> {
     if lock.is_some() {
         let freed = store.clear_leases().await?;
         if freed > 0 {
-            tracing::info!(stores = freed, "took over leases left by a stopped process");
+            tracing::info!(
+                leases = freed,
+                "took over leases and claims left by a stopped process"
+            );
         }
     }
     Ok(Opened { store, _lock: lock })
@@ -108,6 +111,7 @@ pub fn settings(config: &Config) -> SyncSettings {
         tick: s.tick,
         concurrency: s.concurrency,
         rate_limits: s.rate_limits,
+        pulls: s.enabled,
         auto_submit_delay: config.oms.auto_submit_delay,
         label_attempts: config.oms.label_attempts,
     }
@@ -164,13 +168,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     } else {
         None
     };
-    let scheduler = config.sync.enabled.then(|| {
-        tokio::spawn(scheduler::run(
-            engine.clone(),
-            Heartbeat::Cron,
-            stop_rx.clone(),
-        ))
-    });
+    // Scheduled pulls only with `sync.enabled`; the OMS workers (uploads, labels,
+    // auto-submit) always.
+    let scheduler = tokio::spawn(scheduler::run(
+        engine.clone(),
+        Heartbeat::Cron,
+        stop_rx.clone(),
+    ));
 
     readiness.set_ready();
     notify(sd_notify::NotifyState::Ready);
@@ -185,10 +189,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     notify(sd_notify::NotifyState::Stopping);
     engine.stop();
     stop_tx.send_replace(true);
-    if let Some(s) = scheduler {
-        if let Ok(Err(e)) = s.await {
-            tracing::warn!("scheduler: {e:#}");
-        }
+    if let Ok(Err(e)) = scheduler.await {
+        tracing::warn!("scheduler: {e:#}");
     }
     if !engine.drain(config.sync.shutdown_grace).await {
         tracing::warn!(

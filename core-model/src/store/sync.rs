@@ -552,18 +552,24 @@ impl OrderStore {
         Ok(())
     }
 
-    /// Drops every lease. Only for a SQLite daemon that holds the file's process lock: any
-    /// lease left is a dead process's.
+    /// Drops every lease and every claim on uploads and label fetches. Only for a SQLite
+    /// daemon that holds the file's process lock: any lease or claim left is a dead
+    /// process's, and its work is due again at once.
     pub async fn clear_leases(&self) -> Result<u64, StoreError> {
-        let n = on_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE store_sync SET lease_owner = NULL, lease_expires_ms = NULL \
-                 WHERE lease_owner IS NOT NULL",
-            )
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
+        let mut n = 0;
+        for sql in [
+            "UPDATE store_sync SET lease_owner = NULL, lease_expires_ms = NULL \
+             WHERE lease_owner IS NOT NULL",
+            "UPDATE tracking_outbox SET claimed_by = NULL, claim_expires_ms = NULL \
+             WHERE claimed_by IS NOT NULL",
+            "UPDATE label_jobs SET claimed_by = NULL, claim_expires_ms = NULL \
+             WHERE claimed_by IS NOT NULL",
+        ] {
+            n += on_pool!(self, |pool| sqlx::query(sql)
+                .execute(pool)
+                .await?
+                .rows_affected());
+        }
         Ok(n)
     }
 

@@ -146,6 +146,9 @@ pub enum FulfillmentCommand {
         tracking: Option<String>,
         #[arg(long)]
         carrier: Option<String>,
+        /// When the parcel left (RFC 3339); default now.
+        #[arg(long)]
+        shipped_at: Option<chrono::DateTime<chrono::Utc>>,
     },
 }
 
@@ -595,6 +598,7 @@ pub async fn fulfillment(config: &Config, command: FulfillmentCommand) -> anyhow
             id,
             tracking,
             carrier,
+            shipped_at,
         } => {
             let upload = store
                 .ship_fulfillment(
@@ -603,7 +607,7 @@ pub async fn fulfillment(config: &Config, command: FulfillmentCommand) -> anyhow
                     &ShipReport {
                         tracking_number: tracking,
                         carrier_code: carrier,
-                        shipped_at: None,
+                        shipped_at,
                     },
                     now,
                 )

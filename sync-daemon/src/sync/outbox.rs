@@ -29,6 +29,10 @@ impl Engine {
         let attempted = due.len();
         for upload in due {
             let outcome = self.upload_one(&upload).await;
+            if matches!(outcome, UploadOutcome::Uploaded { .. }) && crash_after_ack() {
+                // The platform has the shipment; the outbox does not know yet.
+                std::process::abort();
+            }
             inner
                 .store
                 .finish_tracking_upload(upload.id, &inner.owner, &outcome, self.now())
@@ -93,6 +97,16 @@ impl Engine {
             error,
         }
     }
+}
+
+/// The crash-safety test's hook: with `OMSYNC_FAILPOINT=abort-after-tracking-ack` the process
+/// aborts right after a platform accepted an upload and before the outbox records it: the
+/// worst moment for a power cut. Read once.
+fn crash_after_ack() -> bool {
+    static SET: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SET.get_or_init(|| {
+        std::env::var("OMSYNC_FAILPOINT").is_ok_and(|v| v == "abort-after-tracking-ack")
+    })
 }
 
 /// When to try again after `attempts` failed tries: the first retry waits a minute, doubling

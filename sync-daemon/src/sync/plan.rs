@@ -18,6 +18,8 @@ pub struct SyncSettings {
     pub tick: Duration,
     pub concurrency: usize,
     pub rate_limits: bool,
+    /// Scheduled pulls (`sync.enabled`); off, the scheduler still runs the OMS workers.
+    pub pulls: bool,
     /// The longest an auto-submitted draft waits in Pending submit.
     pub auto_submit_delay: Duration,
     /// Platform-label fetch attempts before the order goes to Exception.
@@ -35,6 +37,7 @@ impl Default for SyncSettings {
             tick: Duration::from_secs(1),
             concurrency: 16,
             rate_limits: true,
+            pulls: true,
             auto_submit_delay: Duration::from_secs(5 * 60),
             label_attempts: 8,
         }

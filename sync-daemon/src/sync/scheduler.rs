@@ -1,4 +1,4 @@
-//! The heartbeat that makes the engine look for due stores.
+//! The heartbeat that makes the engine look for due stores and run the OMS workers.
 //!
 //! tokio-cron-scheduler fires a cron job every `tick`; the job only wakes the dispatcher, which
 //! reads who is due from the database. Its repeated jobs can stop firing under load when their
@@ -80,8 +80,10 @@ pub async fn run(
             }
             _ = shutdown.wait_for(|stop| *stop) => break,
         }
-        if let Err(e) = engine.dispatch().await {
-            tracing::warn!("dispatch failed: {e:#}");
+        if engine.settings().pulls {
+            if let Err(e) = engine.dispatch().await {
+                tracing::warn!("dispatch failed: {e:#}");
+            }
         }
         // One pass of the OMS workers (uploads, labels, auto-submit) at a time, beside the
         // pulls.

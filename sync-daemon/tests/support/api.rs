@@ -71,6 +71,22 @@ impl OmsApi {
     }
 
     pub async fn open(url: &str, dir: Option<tempfile::TempDir>) -> Self {
+        OmsApi::open_with(url, dir, None).await
+    }
+
+    /// Over a fresh SQLite file, with the connectors `source` builds (the registry's real
+    /// ones pointed at a fixture server) instead of the fakes.
+    pub async fn with_source(source: Arc<dyn ConnectorSource>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("oms.db").display());
+        OmsApi::open_with(&url, Some(dir), Some(source)).await
+    }
+
+    async fn open_with(
+        url: &str,
+        dir: Option<tempfile::TempDir>,
+        real: Option<Arc<dyn ConnectorSource>>,
+    ) -> Self {
         let store = OrderStore::connect(url).await.unwrap();
         store.migrate().await.unwrap();
         let clock = Arc::new(ManualClock::new(t0()));
@@ -78,9 +94,12 @@ impl OmsApi {
         let engine = Engine::new(
             store.clone(),
             Arc::new(Vault::from_key([7; 32])),
-            Arc::clone(&source) as Arc<dyn ConnectorSource>,
+            real.unwrap_or_else(|| Arc::clone(&source) as Arc<dyn ConnectorSource>),
             Arc::clone(&clock) as _,
-            SyncSettings::default(),
+            SyncSettings {
+                rate_limits: false,
+                ..SyncSettings::default()
+            },
             "oms-test",
         );
         let seller_a = store.create_seller("A").await.unwrap();
