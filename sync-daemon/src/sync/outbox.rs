@@ -30,8 +30,9 @@ impl Engine {
         for upload in due {
             let outcome = self.upload_one(&upload).await;
             if matches!(outcome, UploadOutcome::Uploaded { .. }) && crash_after_ack() {
-                // The platform has the shipment; the outbox does not know yet.
-                std::process::abort();
+                // The platform has the shipment; the outbox does not know yet. Ends at once,
+                // like a kill, without a core dump.
+                std::process::exit(CRASH_EXIT_CODE);
             }
             inner
                 .store
@@ -99,8 +100,11 @@ impl Engine {
     }
 }
 
+/// The exit status of the crash-safety failpoint.
+const CRASH_EXIT_CODE: i32 = 86;
+
 /// The crash-safety test's hook: with `OMSYNC_FAILPOINT=abort-after-tracking-ack` the process
-/// aborts right after a platform accepted an upload and before the outbox records it: the
+/// exits right after a platform accepted an upload and before the outbox records it: the
 /// worst moment for a power cut. Read once.
 fn crash_after_ack() -> bool {
     static SET: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
