@@ -3,97 +3,16 @@
 //! case runs on SQLite and, when `DATABASE_URL` is set, on PostgreSQL.
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
-use std::future::Future;
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::http::{Method, StatusCode};
-use chrono::Utc;
 use core_model::store::OrderStore;
 use core_model::Platform;
 use serde_json::{json, Value};
-use sqlx::{Connection, Executor, PgConnection};
 
 mod support;
 
 use support::api::OmsApi;
-
-// ---------------------------------------------------------------------------------------------
-// Harness
-
-/// A database of its own on the server `DATABASE_URL` names; `None` without one.
-async fn pg_database() -> Option<(String, String)> {
-    let base = std::env::var("DATABASE_URL").ok()?;
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "omsync_catalog_{}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed),
-        Utc::now().timestamp_subsec_nanos()
-    );
-    let mut server = PgConnection::connect(&base).await.unwrap();
-    server
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&base).unwrap();
-    url.set_path(&name);
-    Some((name, url.to_string()))
-}
-
-async fn drop_database(name: &str) {
-    let base = std::env::var("DATABASE_URL").unwrap();
-    let mut server = PgConnection::connect(&base).await.unwrap();
-    server
-        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-}
-
-async fn on_sqlite<F, Fut>(case: F)
-where
-    F: FnOnce(OmsApi) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    case(OmsApi::new().await).await;
-}
-
-/// Runs `case` in a PostgreSQL database of its own, dropped afterwards even when it fails.
-async fn on_postgres<F, Fut>(case: F)
-where
-    F: FnOnce(OmsApi) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    // Without a server the PostgreSQL twin of each case passes vacuously.
-    let Some((name, url)) = pg_database().await else {
-        return;
-    };
-    let api = OmsApi::open(&url, None).await;
-    let store = api.store.clone();
-    let outcome = tokio::spawn(case(api)).await;
-    store.close().await;
-    drop_database(&name).await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-macro_rules! api_tests {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $case() {
-                crate::on_sqlite(super::$case).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $case() {
-                crate::on_postgres(super::$case).await;
-            })*
-        }
-    };
-}
 
 const CSV: &str = "text/csv";
 
@@ -674,14 +593,17 @@ async fn mappings_import_over_http(api: OmsApi) {
         .expect(StatusCode::NOT_FOUND);
 }
 
-api_tests!(
+both_backends! {
+    api:
     sellers_see_and_change_only_their_own_products,
     only_the_operator_audits_and_measures,
     bad_product_input_answers_4xx,
     products_import_over_http,
     mappings_are_scoped_to_the_stores_seller,
-    mappings_import_over_http,
-);
+    mappings_import_over_http;
+    url:
+    cli_round_trip;
+}
 
 // ---------------------------------------------------------------------------------------------
 // CLI
@@ -711,7 +633,9 @@ fn ok(url: &str, args: &[&str]) -> String {
     stdout
 }
 
-async fn cli_round_trip(url: &str, dir: &std::path::Path) {
+async fn cli_round_trip(url: String) {
+    let files = tempfile::tempdir().unwrap();
+    let (url, dir) = (url.as_str(), files.path());
     let store = OrderStore::connect(url).await.unwrap();
     store.migrate().await.unwrap();
     let seller = store.create_seller("CLI").await.unwrap();
@@ -854,24 +778,4 @@ async fn cli_round_trip(url: &str, dir: &std::path::Path) {
             .count(),
         1
     );
-}
-
-#[tokio::test]
-async fn cli_round_trip_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("cli.db").display());
-    cli_round_trip(&url, dir.path()).await;
-}
-
-#[tokio::test]
-async fn cli_round_trip_on_postgres() {
-    let Some((name, url)) = pg_database().await else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let outcome = tokio::spawn(async move { cli_round_trip(&url, dir.path()).await }).await;
-    drop_database(&name).await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }

@@ -4,13 +4,10 @@
 //! answered 4xx with the field named, and one round trip through the `omsync` binary.
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
-use std::future::Future;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::http::{Method, StatusCode};
 use base64::Engine as _;
-use chrono::Utc;
 use core_model::fulfillment::WarehouseId;
 use core_model::store::OrderStore;
 use core_model::SellerId;
@@ -40,76 +37,13 @@ async fn put(api: &OmsApi, uri: &str, token: &str, body: Value) -> Answer {
     api.call(Method::PUT, uri, token, Some(body)).await
 }
 
-// ---------------------------------------------------------------------------------------------
-// Harness: each case on SQLite and on a PostgreSQL database of its own.
-
-/// Runs `case` with the URL of a fresh, empty database of `DATABASE_URL`'s server, dropped
-/// afterwards even when the case fails. Without `DATABASE_URL` it passes vacuously.
-async fn on_postgres<F, Fut>(case: F)
-where
-    F: FnOnce(String) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let Ok(base) = std::env::var("DATABASE_URL") else {
-        return;
-    };
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "omsync_stock_{}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed),
-        Utc::now().timestamp_subsec_nanos()
-    );
-    let mut admin = PgConnection::connect(&base).await.unwrap();
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&base).unwrap();
-    url.set_path(&name);
-    let outcome = tokio::spawn(case(url.to_string())).await;
-    admin
-        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-async fn on_sqlite<F, Fut>(case: F)
-where
-    F: FnOnce(String) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("oms.db").display());
-    case(url).await;
-}
-
-macro_rules! both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                super::on_sqlite(super::$case).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                super::on_postgres(super::$case).await;
-            })*
-        }
-    };
-}
-
 both_backends! {
+    url:
     sellers_see_only_their_own_inbound_and_inventory,
     warehouse_token_receives_only_its_own_inbound,
     sellers_see_only_their_own_account_and_top_ups,
     bad_input_is_answered_4xx,
-    cli_round_trip,
+    cli_round_trip;
 }
 
 /// Runs one statement on the database at `url` (products come from another module's API).

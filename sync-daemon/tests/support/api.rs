@@ -1,12 +1,15 @@
 //! The admin API for the OMS suites, through its router (no socket): an operator, two sellers
 //! (A with a Shopify store, B with one of its own), and requests that answer JSON.
 
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use chrono::{DateTime, TimeZone, Utc};
+use sqlx::{Connection, Executor, PgConnection};
 use core_model::fulfillment::WarehouseId;
 use core_model::store::{OrderStore, TokenScope};
 use core_model::{Platform, SellerId, StoreId};
@@ -211,4 +214,98 @@ impl OmsApi {
         };
         Answer { status, body, text }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Each case on both backends
+
+/// Runs `case` with the URL of a fresh SQLite file, removed afterwards.
+pub async fn on_sqlite<F, Fut>(case: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("oms.db").display());
+    case(url).await;
+}
+
+/// Runs `case` with the URL of a fresh database on `DATABASE_URL`'s server, dropped afterwards
+/// even when the case fails. Without `DATABASE_URL` it passes vacuously.
+pub async fn on_postgres<F, Fut>(case: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Ok(base) = std::env::var("DATABASE_URL") else {
+        return;
+    };
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "omsync_api_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        Utc::now().timestamp_subsec_nanos()
+    );
+    let mut admin = PgConnection::connect(&base).await.unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&name);
+    let outcome = tokio::spawn(case(url.to_string())).await;
+    admin
+        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// An [`OmsApi`] over `url`, closed after `case`.
+pub async fn with_api<F, Fut>(url: String, case: F)
+where
+    F: FnOnce(OmsApi) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let api = OmsApi::open(&url, None).await;
+    let store = api.store.clone();
+    case(api).await;
+    store.close().await;
+}
+
+/// One `#[tokio::test]` per case and backend, `sqlite::<case>` and `postgres::<case>`. Cases
+/// take a ready [`OmsApi`] (`api: a, b;`) or the database URL (`url: c, d;`).
+#[macro_export]
+macro_rules! both_backends {
+    ($(api: $($a:ident),* ;)? $(url: $($u:ident),* ;)?) => {
+        mod sqlite {
+            $($(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $a() {
+                $crate::support::api::on_sqlite(|url| {
+                    $crate::support::api::with_api(url, super::$a)
+                })
+                .await;
+            })*)?
+            $($(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $u() {
+                $crate::support::api::on_sqlite(super::$u).await;
+            })*)?
+        }
+        mod postgres {
+            $($(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $a() {
+                $crate::support::api::on_postgres(|url| {
+                    $crate::support::api::with_api(url, super::$a)
+                })
+                .await;
+            })*)?
+            $($(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $u() {
+                $crate::support::api::on_postgres(super::$u).await;
+            })*)?
+        }
+    };
 }
