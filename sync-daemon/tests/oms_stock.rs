@@ -13,25 +13,10 @@ use core_model::store::OrderStore;
 use core_model::SellerId;
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection};
-use tower::ServiceExt;
 
 mod support;
 
 use support::api::{Answer, OmsApi};
-
-/// A GET whose answer is not JSON: its status and bytes.
-async fn raw_get(api: &OmsApi, uri: &str, token: &str) -> (StatusCode, Vec<u8>) {
-    let req = axum::http::Request::get(uri)
-        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let response = api.router.clone().oneshot(req).await.unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (status, bytes.to_vec())
-}
 
 async fn put(api: &OmsApi, uri: &str, token: &str, body: Value) -> Answer {
     api.call(Method::PUT, uri, token, Some(body)).await
@@ -375,11 +360,11 @@ async fn sellers_see_only_their_own_account_and_top_ups(url: String) {
     // The proof comes back as uploaded, to its seller and the operator only.
     let proof_uri = format!("/v1/top-ups/{id}/proof");
     for token in [&api.token_a, &api.operator] {
-        let (status, bytes) = raw_get(api, &proof_uri, token).await;
+        let (status, bytes) = api.get_bytes(&proof_uri, token).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(bytes, b"%PDF-1.4 bank receipt");
     }
-    let (status, _) = raw_get(api, &proof_uri, &api.token_b).await;
+    let (status, _) = api.get_bytes(&proof_uri, &api.token_b).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Pending does not count.

@@ -545,6 +545,15 @@ async fn submit_one(
     scope: Viewer,
     IdPath(id): IdPath,
 ) -> ApiResult<Response> {
+    // One named order that is not the caller's is "not found", as everywhere else.
+    if state
+        .store
+        .get_fulfillment(FulfillmentId(id), scope_of(scope))
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found("fulfillment order"));
+    }
     submit(&state, scope, vec![id]).await
 }
 

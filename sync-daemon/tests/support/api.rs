@@ -9,11 +9,11 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use chrono::{DateTime, TimeZone, Utc};
-use sqlx::{Connection, Executor, PgConnection};
 use core_model::fulfillment::WarehouseId;
 use core_model::store::{OrderStore, TokenScope};
 use core_model::{Platform, SellerId, StoreId};
 use serde_json::Value;
+use sqlx::{Connection, Executor, PgConnection};
 use sync_daemon::admin::{self, AdminState, Readiness};
 use sync_daemon::sync::{ConnectorSource, Engine, ManualClock, SyncSettings};
 use sync_daemon::vault::Vault;
@@ -182,6 +182,20 @@ impl OmsApi {
             .body(Body::from(body.to_owned()))
             .unwrap();
         self.send(req).await
+    }
+
+    /// A GET whose answer is not JSON (a label, a proof): its status and bytes.
+    pub async fn get_bytes(&self, uri: &str, token: &str) -> (StatusCode, Vec<u8>) {
+        let req = Request::get(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = self.router.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, bytes.to_vec())
     }
 
     pub async fn get(&self, uri: &str, token: &str) -> Answer {

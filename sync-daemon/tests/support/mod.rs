@@ -43,6 +43,10 @@ pub struct FakePlatform {
     pub uploads: Mutex<Vec<Shipment>>,
     /// Answers to the next upload calls, before accepting (throttles, refusals).
     pub upload_errors: Mutex<std::collections::VecDeque<MarketplaceError>>,
+    /// Answers to the next label fetches, before the label is given.
+    pub label_errors: Mutex<std::collections::VecDeque<MarketplaceError>>,
+    /// Label fetches made, by platform order id.
+    pub labels: Mutex<Vec<String>>,
 }
 
 impl FakePlatform {
@@ -57,6 +61,8 @@ impl FakePlatform {
             busy: Duration::ZERO,
             uploads: Mutex::new(Vec::new()),
             upload_errors: Mutex::new(std::collections::VecDeque::new()),
+            label_errors: Mutex::new(std::collections::VecDeque::new()),
+            labels: Mutex::new(Vec::new()),
         }
     }
 
@@ -173,10 +179,23 @@ impl Marketplace for FakeConnector {
 
     async fn fetch_label(
         &self,
-        _: &PlatformOrder,
+        order: &PlatformOrder,
         _: &LabelSpec,
     ) -> Result<Label, MarketplaceError> {
-        Err(MarketplaceError::unsupported("fake"))
+        let p = &self.platform;
+        p.labels
+            .lock()
+            .unwrap()
+            .push(order.platform_order_id.clone());
+        if let Some(e) = p.label_errors.lock().unwrap().pop_front() {
+            return Err(e);
+        }
+        Ok(Label {
+            format: core_model::LabelFormat::Pdf,
+            bytes: axum::body::Bytes::from(format!("%PDF-1.4 label {}", order.platform_order_id)),
+            tracking_number: Some(format!("SPX{}", order.platform_order_id)),
+            carrier: Some("SPX".into()),
+        })
     }
 
     async fn upload_tracking(&self, shipment: &Shipment) -> Result<TrackingAck, MarketplaceError> {
