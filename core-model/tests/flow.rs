@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use core_model::fulfillment::{
     refusal, ChannelId, ChannelKind, FulfillmentId, FulfillmentStatus, ProductId, WarehouseId,
 };
+use core_model::store::csv_import::ImportError;
 use core_model::store::flow::{
     FulfillmentFilter, FulfillmentPatch, LabelOutcome, NewFulfillment, NewFulfillmentLine,
     ShipReport,
@@ -39,6 +40,7 @@ store_tests! {
     platform_cancellations_surface_on_the_next_pull,
     auto_submit_picks_only_opted_in_sellers,
     manual_fulfillment_orders_and_all_or_nothing_creation,
+    manual_fulfillment_orders_import_from_csv,
 }
 
 fn t0() -> DateTime<Utc> {
@@ -1205,4 +1207,81 @@ async fn manual_fulfillment_orders_and_all_or_nothing_creation(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(ids.len(), 1);
+}
+
+async fn manual_fulfillment_orders_import_from_csv(db: TestDb) {
+    let w = db.world().await;
+    db.product(w.seller, "DRAFTY", "draft", false).await;
+    let bad = "reference,warehouse,channel,sku,quantity\n\
+               X-1,LAX-1,UPS-GROUND,MUG-1,0\n\
+               X-2,NOPE,UPS-GROUND,MUG-1,1\n\
+               X-3,LAX-1,PLATFORM,MUG-1,1\n\
+               X-4,LAX-1,UPS-GROUND,GHOST,1\n\
+               X-5,LAX-1,UPS-GROUND,DRAFTY,1\n\
+               X-6,LAX-1,UPS-GROUND,MUG-1,1\n";
+    let Err(ImportError::Rows(rows)) = db
+        .store
+        .import_fulfillments(w.seller, bad.as_bytes(), at(1))
+        .await
+    else {
+        panic!("a bad file was imported");
+    };
+    let lines: Vec<(u64, &str)> = rows.iter().map(|r| (r.line, r.message.as_str())).collect();
+    assert_eq!(
+        lines,
+        [
+            (2, "quantity `0` is not a positive whole number"),
+            (3, "unknown warehouse NOPE"),
+            (
+                4,
+                "channel PLATFORM uses platform labels, which need a platform order"
+            ),
+            (5, "unknown SKU GHOST"),
+            (6, "SKU DRAFTY is not approved"),
+        ]
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM fulfillment_orders").await,
+        0,
+        "nothing half-imported"
+    );
+
+    let good = "Reference,Warehouse,Channel,SKU,Quantity,Name,City,Country_Code\n\
+                B2B-10,LAX-1,UPS-GROUND,MUG-1,2,Ann Lee,Austin,US\n\
+                B2B-11,LAX-1,UPS-GROUND,MUG-1,1,Bo Chen,Boston,US\n\
+                B2B-10,LAX-1,UPS-GROUND,LID-1,1,,,\n";
+    let done = db
+        .store
+        .import_fulfillments(w.seller, good.as_bytes(), at(2))
+        .await
+        .unwrap();
+    assert_eq!((done.ids.len(), done.lines), (2, 3));
+    let first = db
+        .store
+        .get_fulfillment(done.ids[0], TokenScope::Seller(w.seller))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.reference, "B2B-10");
+    assert_eq!(first.status, FulfillmentStatus::DraftFetching);
+    let lines: Vec<(ProductId, i64)> = first
+        .lines
+        .iter()
+        .map(|l| (l.product_id, l.quantity))
+        .collect();
+    assert_eq!(lines, [(w.lid, 1), (w.mug, 2)]);
+    assert_eq!(first.ship_to.city.as_deref(), Some("Austin"));
+    // The same references again: refused (a live manual order keeps its reference).
+    let again = db
+        .store
+        .import_fulfillments(w.seller, good.as_bytes(), at(3))
+        .await;
+    let Err(ImportError::Rows(rows)) = again else {
+        panic!("duplicates: {again:?}");
+    };
+    assert_eq!(rows[0].line, 2);
+    assert!(
+        rows[0].message.contains("B2B-10 already exists"),
+        "{rows:?}"
+    );
 }

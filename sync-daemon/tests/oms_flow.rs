@@ -27,7 +27,10 @@ both_backends! {
     auto_submit_submits_drafts_within_its_delay,
     uploads_retry_throttles_and_show_refusals,
     a_failed_submission_goes_back_to_draft_and_through,
-    callers_see_and_do_only_what_is_theirs;
+    callers_see_and_do_only_what_is_theirs,
+    manual_orders_are_imported_all_or_nothing;
+    url:
+    cli_round_trip;
 }
 
 /// Seller A's store on a fake platform; a warehouse with a UPS channel and a platform-label
@@ -585,4 +588,167 @@ async fn callers_see_and_do_only_what_is_theirs(api: OmsApi) {
         )
         .await;
     assert_eq!(bad_label.status, StatusCode::BAD_REQUEST);
+}
+
+async fn manual_orders_are_imported_all_or_nothing(api: OmsApi) {
+    let f = flow(api).await;
+    let bad =
+        "reference,warehouse,channel,sku,quantity\nM-1,LAX-1,UPS,MUG-1,2\nM-2,LAX-1,UPS,HAT,1\n";
+    let r = f
+        .api
+        .post_raw(
+            "/v1/fulfillment-orders/import",
+            &f.api.token_a,
+            "text/csv",
+            bad,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["error"]["code"], "invalid_csv");
+    assert_eq!(
+        r.body["error"]["rows"],
+        json!([{ "line": 3, "message": "unknown SKU HAT" }])
+    );
+    let good =
+        "reference,warehouse,channel,sku,quantity,name,city\nM-1,LAX-1,UPS,MUG-1,2,Ann,Austin\n";
+    let r = f
+        .api
+        .post_raw(
+            "/v1/fulfillment-orders/import",
+            &f.api.token_a,
+            "text/csv",
+            good,
+        )
+        .await;
+    let created = r.expect(StatusCode::CREATED);
+    let id = created["ids"][0].as_i64().unwrap();
+    let fo = f
+        .api
+        .get(&format!("/v1/fulfillment-orders/{id}"), &f.api.token_a)
+        .await;
+    let fo = fo.expect(StatusCode::OK);
+    assert_eq!(
+        (fo["reference"].as_str(), fo["order_id"].is_null()),
+        (Some("M-1"), true)
+    );
+    // The operator names the seller; JSON is not CSV.
+    let r = f
+        .api
+        .post_raw(
+            "/v1/fulfillment-orders/import",
+            &f.api.operator,
+            "text/csv",
+            good,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = f
+        .api
+        .post_raw(
+            "/v1/fulfillment-orders/import",
+            &f.api.token_a,
+            "application/json",
+            "{}",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+/// Warehouses, a manual order imported from CSV, and the warehouse's reports, through the
+/// `omsync` binary.
+async fn cli_round_trip(url: String) {
+    let files = tempfile::tempdir().unwrap();
+    let store = core_model::store::OrderStore::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let seller = store.create_seller("CLI").await.unwrap();
+    let new: NewProduct = serde_json::from_value(json!({ "sku": "MUG-1", "name": "Mug" })).unwrap();
+    let mug = store.create_product(seller, &new).await.unwrap().id;
+    store.submit_product(mug).await.unwrap();
+    store.approve_product(mug).await.unwrap();
+    store.close().await;
+    let omsync = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_omsync"))
+            .env("OMSYNC_DATABASE_URL", &url)
+            .env_remove("OMSYNC_CONFIG")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let ok = |args: &[&str]| {
+        let out = omsync(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let s = seller.0.to_string();
+    assert!(ok(&["warehouse", "add", "--code", "LAX-1", "--name", "LA"]).contains("warehouse 1"));
+    ok(&[
+        "warehouse",
+        "add-channel",
+        "--warehouse",
+        "1",
+        "--code",
+        "UPS",
+        "--name",
+        "UPS",
+        "--kind",
+        "warehouse",
+        "--carrier",
+        "UPS",
+    ]);
+    let listed = ok(&["warehouse", "list"]);
+    assert!(
+        listed.contains("LAX-1") && listed.contains("channel 1"),
+        "{listed}"
+    );
+    let bad = files.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "reference,warehouse,channel,sku,quantity\nM-1,LAX-1,UPS,MUG-1,x\n",
+    )
+    .unwrap();
+    let out = omsync(&[
+        "fulfillment",
+        "import",
+        bad.to_str().unwrap(),
+        "--seller",
+        &s,
+    ]);
+    assert!(!out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        printed.contains("line 2: quantity `x` is not a positive whole number"),
+        "{printed}"
+    );
+    let good = files.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "reference,warehouse,channel,sku,quantity\nM-1,LAX-1,UPS,MUG-1,2\n",
+    )
+    .unwrap();
+    assert!(ok(&[
+        "fulfillment",
+        "import",
+        good.to_str().unwrap(),
+        "--seller",
+        &s
+    ])
+    .contains("1 fulfillment order(s) created"));
+    ok(&["fulfillment", "label", "1", "--tracking", "1ZCLI"]);
+    let list = ok(&["fulfillment", "list", "--json"]);
+    let fo: Value = serde_json::from_str(list.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (fo["status"].as_str(), fo["tracking_number"].as_str()),
+        (Some("draft_pending_submit"), Some("1ZCLI"))
+    );
+    // No stock: submission fails into Exception; back to Draft; cancelled.
+    assert!(!omsync(&["fulfillment", "submit", "1"]).status.success());
+    assert!(ok(&["fulfillment", "move-to-draft", "1"]).contains("Pending submit"));
+    ok(&["fulfillment", "cancel", "1"]);
+    assert!(ok(&["fulfillment", "show", "1"]).contains("\"cancelled\""));
+    assert!(ok(&["order", "auto-submit", "--seller", &s, "on"])
+        .contains("auto-submit to warehouse after review on"));
 }

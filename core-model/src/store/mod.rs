@@ -20,6 +20,7 @@ use crate::platform::{Platform, SellerId, StoreId};
 
 pub mod account;
 pub mod catalog;
+pub mod csv_import;
 mod error;
 pub mod flow;
 pub mod ledger;

@@ -2,30 +2,26 @@
 //! including their CSV imports. A seller sees and changes only its own; the operator acts for
 //! any seller and alone approves, rejects and measures.
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use core_model::fulfillment::{ProductId, ProductStatus};
 use core_model::store::catalog::{
     ImportError, Mapping, MappingId, MappingImport, Measurement, NewProduct, Product,
-    ProductFilter, ProductImport, ProductPatch, RowError,
+    ProductFilter, ProductImport, ProductPatch,
 };
 use core_model::store::StoreError;
 use core_model::SellerId;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::csv::{CsvBody, ImportFailure, IMPORT_BODY_LIMIT};
 use super::{
     check_limit, sees, seller_of, visible_store, AdminState, ApiError, ApiJson, ApiQuery,
     ApiResult, IdPath, Viewer,
 };
-
-/// The largest CSV body an import accepts (bigger files: split them, or use the CLI).
-const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 pub(super) fn routes() -> Router<AdminState> {
     Router::new()
@@ -104,76 +100,6 @@ fn unknown_seller(e: StoreError) -> ApiError {
             ApiError::bad_request("unknown_seller", "seller_id names no seller")
         }
         e => e.into(),
-    }
-}
-
-/// A `text/csv` body.
-struct CsvBody(Bytes);
-
-impl<S: Send + Sync> FromRequest<S> for CsvBody {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let is_csv = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("text/csv"));
-        if !is_csv {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the file with `Content-Type: text/csv`",
-            ));
-        }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|r| ApiError::new(r.status(), "invalid_body", r.body_text()))?;
-        Ok(CsvBody(bytes))
-    }
-}
-
-/// A refused import: `{"error": {"code": "invalid_csv", "message", "rows": [{line, message}]}}`
-/// (422), or any other error answer.
-enum ImportFailure {
-    Rows(Vec<RowError>),
-    Api(ApiError),
-}
-
-impl From<ApiError> for ImportFailure {
-    fn from(e: ApiError) -> Self {
-        ImportFailure::Api(e)
-    }
-}
-
-impl From<ImportError> for ImportFailure {
-    fn from(e: ImportError) -> Self {
-        match e {
-            ImportError::Rows(rows) => ImportFailure::Rows(rows),
-            ImportError::Store(e) => ImportFailure::Api(e.into()),
-        }
-    }
-}
-
-impl IntoResponse for ImportFailure {
-    fn into_response(self) -> Response {
-        match self {
-            ImportFailure::Api(e) => e.into_response(),
-            ImportFailure::Rows(rows) => {
-                let body = serde_json::json!({
-                    "error": {
-                        "code": "invalid_csv",
-                        "message": format!(
-                            "{} bad line(s) in the CSV; nothing was imported",
-                            rows.len()
-                        ),
-                        "rows": rows,
-                    }
-                });
-                (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
-            }
-        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! orders, cancelling and moving back to Pending, fulfillment orders, and the warehouse's own
 //! reports (carrier label, shipment) under `/v1/warehouse`.
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +22,7 @@ use core_model::{Address, SellerId};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::csv::{CsvBody, ImportFailure, IMPORT_BODY_LIMIT};
 use super::{
     check_limit, sees, seller_of, AdminState, ApiError, ApiJson, ApiQuery, ApiResult, IdPath,
     Viewer,
@@ -53,6 +54,10 @@ pub(super) fn routes() -> Router<AdminState> {
             get(list_fulfillments).post(create_fulfillment),
         )
         .route("/fulfillment-orders/submit", post(submit_bulk))
+        .route(
+            "/fulfillment-orders/import",
+            post(import_fulfillments).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
         .route(
             "/fulfillment-orders/{id}",
             get(get_fulfillment).patch(edit_fulfillment),
@@ -476,6 +481,27 @@ async fn create_fulfillment(
         .await?;
     let created = state.store.get_fulfillment(id, scope_of(scope)).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    seller_id: Option<i64>,
+}
+
+/// Manual fulfillment orders from CSV: all or none, every bad line named.
+async fn import_fulfillments(
+    State(state): State<AdminState>,
+    scope: Viewer,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    CsvBody(csv): CsvBody,
+) -> Result<Response, ImportFailure> {
+    let seller = acting_seller(scope, q.seller_id)?;
+    let done = state
+        .store
+        .import_fulfillments(seller, &csv, state.engine.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(done)).into_response())
 }
 
 async fn get_fulfillment(

@@ -37,6 +37,7 @@ use tracing::Instrument;
 use crate::sync::Engine;
 
 mod catalog;
+mod csv;
 mod flow;
 mod stock;
 

@@ -10,6 +10,7 @@ use clap::{Args, Subcommand};
 use core_model::fulfillment::{
     ChannelId, ChannelKind, FulfillmentId, FulfillmentStatus, WarehouseId,
 };
+use core_model::store::csv_import::ImportError;
 use core_model::store::flow::{
     flow_label, status_label, FulfillmentFilter, FulfillmentOrder, NewFulfillment,
     NewFulfillmentLine, ShipReport,
@@ -119,6 +120,15 @@ pub enum FulfillmentCommand {
     Show { id: i64 },
     /// Create a manual fulfillment order (Draft, Fetching carrier label).
     Create(CreateArgs),
+    /// Create manual fulfillment orders from a CSV file (header `reference,warehouse,channel,
+    /// sku,quantity` and optionally `name,company,address1,address2,city,state,postal_code,
+    /// country_code,phone`; lines sharing a reference are one order). All or nothing: every
+    /// bad line is printed and nothing is created.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        seller: i64,
+    },
     /// Submit drafts in Pending submit to the warehouse. Exits 1 when any failed.
     Submit {
         #[arg(required = true)]
@@ -525,6 +535,28 @@ pub async fn fulfillment(config: &Config, command: FulfillmentCommand) -> anyhow
                 .await?;
             say!("fulfillment order {id}: draft (fetching carrier label)");
             ExitCode::SUCCESS
+        }
+        FulfillmentCommand::Import { file, seller } => {
+            let csv =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            match store.import_fulfillments(SellerId(seller), &csv, now).await {
+                Ok(done) => {
+                    say!(
+                        "{} fulfillment order(s) created from {} line(s)",
+                        done.ids.len(),
+                        done.lines
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(ImportError::Rows(rows)) => {
+                    for r in &rows {
+                        say!("line {}: {}", r.line, r.message);
+                    }
+                    say!("{} bad line(s); nothing was imported", rows.len());
+                    ExitCode::FAILURE
+                }
+                Err(ImportError::Store(e)) => return Err(e.into()),
+            }
         }
         FulfillmentCommand::Submit { ids } => {
             let ids: Vec<FulfillmentId> = ids.into_iter().map(FulfillmentId).collect();

@@ -374,11 +374,26 @@ impl OrderStore {
                 errors.push((i, StoreError::invalid("reference repeats an earlier order")));
                 continue;
             }
+            // A refused order is rolled back alone: PostgreSQL would refuse every later
+            // statement of a transaction with a failed one in it.
+            savepoint(&mut tx, "SAVEPOINT one_order")
+                .await
+                .map_err(fatal)?;
             match create_in(&mut tx, new, now).await {
-                Ok(id) => ids.push(id),
+                Ok(id) => {
+                    savepoint(&mut tx, "RELEASE SAVEPOINT one_order")
+                        .await
+                        .map_err(fatal)?;
+                    ids.push(id);
+                }
                 Err(
                     e @ (StoreError::Invalid(_) | StoreError::Refused(_) | StoreError::NotFound(_)),
-                ) => errors.push((i, e)),
+                ) => {
+                    savepoint(&mut tx, "ROLLBACK TO SAVEPOINT one_order")
+                        .await
+                        .map_err(fatal)?;
+                    errors.push((i, e));
+                }
                 Err(e) => return Err(fatal(e)),
             }
         }
@@ -852,6 +867,11 @@ async fn create_in(
     };
     replace_lines(tx, id, &lines).await?;
     Ok(FulfillmentId(id))
+}
+
+async fn savepoint(tx: &mut Tx, sql: &'static str) -> Result<(), StoreError> {
+    on_tx!(tx, |c| sqlx::query(sql).execute(c).await?.rows_affected());
+    Ok(())
 }
 
 async fn touch(tx: &mut Tx, fo: i64, now: DateTime<Utc>) -> Result<(), StoreError> {

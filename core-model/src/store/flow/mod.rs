@@ -16,6 +16,7 @@ use crate::order::{FlowStatus, NeutralStatus};
 use crate::platform::{SellerId, StoreId};
 
 mod fulfillment;
+mod import;
 mod labels;
 mod review;
 
@@ -23,6 +24,7 @@ pub use fulfillment::{
     status_label, FulfillmentFilter, FulfillmentLine, FulfillmentOrder, FulfillmentPatch,
     NewFulfillment, NewFulfillmentLine, ShipReport, SubmitOutcome,
 };
+pub use import::FulfillmentImport;
 pub use labels::{ClaimedLabel, LabelJob, LabelOutcome};
 pub use review::ReviewOutcome;
 
