@@ -671,16 +671,7 @@ async fn warehouse_work(
         f.warehouse = Some(own);
     }
     let list = state.store.list_fulfillments(&f).await?;
-    // The warehouse needs the address to ship; the seller-facing view leaves it out.
-    let with_address: Vec<serde_json::Value> = list
-        .into_iter()
-        .map(|fo| {
-            let mut v = serde_json::to_value(&fo).unwrap_or_default();
-            v["ship_to"] = serde_json::to_value(&fo.ship_to).unwrap_or_default();
-            v
-        })
-        .collect();
-    Ok(Json(json!({ "fulfillment_orders": with_address })).into_response())
+    Ok(Json(json!({ "fulfillment_orders": list })).into_response())
 }
 
 #[derive(Deserialize)]

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use core_model::fulfillment::WarehouseId;
 use core_model::store::{RunId, RunStatus, SyncRun, TokenScope};
-use core_model::{Platform, SellerId, StoreId, Window};
+use core_model::{FlowStatus, Platform, SellerId, StoreId, Window};
 
 use crate::config::Config;
 use crate::{admin, credentials, daemon};
@@ -104,8 +104,21 @@ pub struct OrdersArgs {
     updated_from: Option<DateTime<Utc>>,
     #[arg(long)]
     updated_to: Option<DateTime<Utc>>,
+    /// Only orders in this OMS flow status (pending, waiting_for_label, processing, shipped,
+    /// exception, cancelled, other).
+    #[arg(long, value_parser = parse_flow)]
+    flow: Option<FlowStatus>,
     #[arg(long, default_value_t = 50)]
     limit: u32,
+}
+
+fn parse_flow(s: &str) -> Result<FlowStatus, String> {
+    FlowStatus::parse(s).ok_or_else(|| {
+        format!(
+            "unknown flow status `{s}` (pending, waiting_for_label, processing, shipped, \
+             exception, cancelled, other)"
+        )
+    })
 }
 
 #[derive(Debug, Args)]
@@ -327,12 +340,14 @@ pub async fn orders(config: &Config, args: OrdersArgs) -> anyhow::Result<ExitCod
         store: args.store.map(StoreId),
         updated_from: args.updated_from,
         updated_to: args.updated_to,
+        flow_status: args.flow,
         limit: args.limit,
         ..Default::default()
     };
     let orders = store.list_orders(&filter).await?;
     say!(
-        "{:<6} {:<15} {:<28} {:<21} {:<22} {:<10} lines",
+        "{:<6} {:<6} {:<15} {:<28} {:<21} {:<22} {:<10} lines",
+        "id",
         "store",
         "platform",
         "order",
@@ -348,7 +363,8 @@ pub async fn orders(config: &Config, args: OrdersArgs) -> anyhow::Result<ExitCod
             .map(|l| format!("{} x{}", l.platform_sku, l.quantity))
             .collect();
         say!(
-            "{:<6} {:<15} {:<28} {:<21} {:<22} {:<10} {}",
+            "{:<6} {:<6} {:<15} {:<28} {:<21} {:<22} {:<10} {}",
+            o.id.0,
             o.order.store.0,
             o.order.platform.slug(),
             o.order.platform_order_id,

@@ -46,7 +46,6 @@ pub struct FulfillmentOrder {
     pub channel_id: ChannelId,
     pub channel_kind: ChannelKind,
     pub status: FulfillmentStatus,
-    #[serde(skip)]
     pub ship_to: Address,
     pub carrier_code: Option<String>,
     pub tracking_number: Option<String>,
