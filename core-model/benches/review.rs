@@ -87,21 +87,13 @@ async fn bench(backend: &str, url: &str, count: usize) -> BenchResult<()> {
     for chunk in orders.chunks(500) {
         store.upsert_orders(chunk).await?;
     }
-    let mut ids = Vec::with_capacity(count);
-    loop {
-        let page = store
-            .list_orders(&OrderFilter {
-                store: Some(shop),
-                after: ids.last().copied(),
-                limit: 1000,
-                ..OrderFilter::default()
-            })
-            .await?;
-        if page.is_empty() {
-            break;
-        }
-        ids.extend(page.iter().map(|o| o.id));
-    }
+    let ids = store
+        .order_ids(&OrderFilter {
+            store: Some(shop),
+            limit: u32::MAX,
+            ..OrderFilter::default()
+        })
+        .await?;
     if ids.len() != count {
         return Err(format!("{} orders stored, {count} expected", ids.len()).into());
     }

@@ -81,11 +81,12 @@ async fn new_store(db: &TestDb, seller: SellerId, name: &str) -> StoreId {
 }
 
 /// The platform order ids `filter` selects, in the order listed.
+/// The platform order ids `filter` lists; `order_ids` must select the same orders.
 async fn ids(db: &TestDb, filter: OrderFilter) -> Vec<String> {
-    db.store
-        .list_orders(&filter)
-        .await
-        .unwrap()
+    let listed = db.store.list_orders(&filter).await.unwrap();
+    let only_ids = db.store.order_ids(&filter).await.unwrap();
+    assert_eq!(only_ids, listed.iter().map(|o| o.id).collect::<Vec<_>>());
+    listed
         .into_iter()
         .map(|o| o.order.platform_order_id)
         .collect()

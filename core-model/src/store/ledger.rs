@@ -3,11 +3,13 @@
 //! leaving or arriving updates the receipt lots the age report reads) and the seller's
 //! available amount. Steps call these inside their own transaction.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use sqlx::QueryBuilder;
 
 use super::tx::{on_tx, Tx};
 use super::{db_time, StoreError};
@@ -190,6 +192,37 @@ async fn consume_lots(tx: &mut Tx, m: &Movement, mut units: i64) -> Result<(), S
         });
     }
     Ok(())
+}
+
+/// Available product units of `products` in every warehouse, by (warehouse id, product id).
+/// With `lock` the rows stay locked (PostgreSQL) until the transaction ends: for a step that
+/// spends them.
+pub(crate) async fn product_stock(
+    tx: &mut Tx,
+    products: &[i64],
+    lock: bool,
+) -> Result<HashMap<(i64, i64), i64>, StoreError> {
+    let suffix = if lock { tx.for_update() } else { "" };
+    let mut stock = HashMap::new();
+    for part in products.chunks(500) {
+        let found: Vec<(i64, i64, i64)> = on_tx!(tx, |c| {
+            let mut q = QueryBuilder::new(
+                "SELECT warehouse_id, product_id, available FROM inventory \
+                 WHERE kind = 'product' AND product_id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in part {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            q.push(suffix);
+            q.build_query_as().fetch_all(c).await?
+        });
+        for (warehouse, product, available) in found {
+            stock.insert((warehouse, product), available);
+        }
+    }
+    Ok(stock)
 }
 
 /// A seller's account as the ledger sees it.

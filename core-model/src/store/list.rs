@@ -54,11 +54,60 @@ struct ListedLine {
     line: LineRow,
 }
 
+/// Appends `filter`'s conditions (and `only`'s id) to a query ending in `WHERE TRUE`; a
+/// macro so one text serves both backends' query builders.
+macro_rules! push_filter {
+    ($q:ident, $filter:expr, $only:expr) => {{
+        let (filter, only): (&OrderFilter, Option<OrderId>) = ($filter, $only);
+        if let Some(id) = only {
+            $q.push(" AND id = ").push_bind(id.0);
+        }
+        if let Some(seller) = filter.seller {
+            $q.push(" AND store_id IN (SELECT id FROM stores WHERE seller_id = ")
+                .push_bind(seller.0)
+                .push(")");
+        }
+        if let Some(store) = filter.store {
+            $q.push(" AND store_id = ").push_bind(store.0);
+        }
+        if let Some(status) = filter.status {
+            $q.push(" AND status = ").push_bind(status.as_str());
+        }
+        if let Some(flow) = filter.flow_status {
+            $q.push(" AND flow_status = ").push_bind(flow.as_str());
+        }
+        // SQLite compares these as RFC 3339 text. Every stored time is UTC, written the
+        // same way, so text order is time order.
+        if let Some(from) = filter.updated_from {
+            $q.push(" AND updated_at >= ").push_bind(db_time(from));
+        }
+        if let Some(to) = filter.updated_to {
+            $q.push(" AND updated_at < ").push_bind(db_time(to));
+        }
+        if let Some(after) = filter.after {
+            $q.push(" AND id > ").push_bind(after.0);
+        }
+    }};
+}
+
 impl OrderStore {
     /// The orders `filter` selects, by ascending id, at most `filter.limit` of them, each with
     /// its lines in platform order.
     pub async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<StoredOrder>, StoreError> {
         self.select_orders(filter, None).await
+    }
+
+    /// The ids of the orders `filter` selects, ascending, at most `filter.limit`: for bulk
+    /// steps that need no order bodies.
+    pub async fn order_ids(&self, filter: &OrderFilter) -> Result<Vec<OrderId>, StoreError> {
+        let ids: Vec<i64> = on_pool!(self, |pool| {
+            let mut q = QueryBuilder::new("SELECT id FROM platform_orders WHERE TRUE");
+            push_filter!(q, filter, None);
+            q.push(" ORDER BY id LIMIT ")
+                .push_bind(i64::from(filter.limit));
+            q.build_query_scalar().fetch_all(pool).await?
+        });
+        Ok(ids.into_iter().map(OrderId).collect())
     }
 
     /// The order with this id, whichever store it belongs to.
@@ -84,34 +133,7 @@ impl OrderStore {
             let mut q = QueryBuilder::new(format!(
                 "SELECT {ORDER_COLUMNS} FROM platform_orders WHERE TRUE"
             ));
-            if let Some(id) = only {
-                q.push(" AND id = ").push_bind(id.0);
-            }
-            if let Some(seller) = filter.seller {
-                q.push(" AND store_id IN (SELECT id FROM stores WHERE seller_id = ")
-                    .push_bind(seller.0)
-                    .push(")");
-            }
-            if let Some(store) = filter.store {
-                q.push(" AND store_id = ").push_bind(store.0);
-            }
-            if let Some(status) = filter.status {
-                q.push(" AND status = ").push_bind(status.as_str());
-            }
-            if let Some(flow) = filter.flow_status {
-                q.push(" AND flow_status = ").push_bind(flow.as_str());
-            }
-            // SQLite compares these as RFC 3339 text. Every stored time is UTC, written the
-            // same way, so text order is time order.
-            if let Some(from) = filter.updated_from {
-                q.push(" AND updated_at >= ").push_bind(db_time(from));
-            }
-            if let Some(to) = filter.updated_to {
-                q.push(" AND updated_at < ").push_bind(db_time(to));
-            }
-            if let Some(after) = filter.after {
-                q.push(" AND id > ").push_bind(after.0);
-            }
+            push_filter!(q, filter, only);
             q.push(" ORDER BY id LIMIT ")
                 .push_bind(i64::from(filter.limit));
             let rows: Vec<OrderRow> = q.build_query_as().fetch_all(&mut *tx).await?;

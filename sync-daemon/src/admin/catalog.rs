@@ -64,36 +64,6 @@ async fn visible_product(state: &AdminState, scope: Viewer, id: i64) -> ApiResul
     }
 }
 
-/// The warehouse's own audit steps.
-fn operator_only(scope: Viewer, action: &str) -> ApiResult<()> {
-    match scope {
-        Viewer::Operator => Ok(()),
-        Viewer::Seller(_) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("only the operator (the warehouse) may {action} a product"),
-        )),
-    }
-}
-
-/// The seller a new product is for: a seller's own; the operator must name one.
-fn seller_for(scope: Viewer, named: Option<i64>) -> ApiResult<SellerId> {
-    match (scope, named.map(SellerId)) {
-        (Viewer::Operator, Some(s)) => Ok(s),
-        (Viewer::Operator, None) => Err(ApiError::bad_request(
-            "invalid_body",
-            "seller_id is required with the operator token",
-        )),
-        (Viewer::Seller(own), None) => Ok(own),
-        (Viewer::Seller(own), Some(s)) if s == own => Ok(own),
-        (Viewer::Seller(_), Some(_)) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "a seller token creates products only for its own seller",
-        )),
-    }
-}
-
 fn unknown_seller(e: StoreError) -> ApiError {
     match e {
         StoreError::NotFound("seller") => {
@@ -186,7 +156,7 @@ async fn create_product(
     };
     let new: NewProduct = serde_json::from_value(Value::Object(body))
         .map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
-    let seller = seller_for(scope, named)?;
+    let seller = scope.acting_seller(named)?;
     let product = state
         .store
         .create_product(seller, &new)
@@ -231,7 +201,7 @@ async fn approve_product(
     scope: Viewer,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<Product>> {
-    operator_only(scope, "approve")?;
+    scope.operator_only("(the warehouse) may approve a product")?;
     let p = visible_product(&state, scope, id).await?;
     let p = state.store.approve_product(p.id).await?;
     tracing::info!(product = p.id.0, "product approved");
@@ -250,7 +220,7 @@ async fn reject_product(
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<RejectBody>,
 ) -> ApiResult<Json<Product>> {
-    operator_only(scope, "reject")?;
+    scope.operator_only("(the warehouse) may reject a product")?;
     let p = visible_product(&state, scope, id).await?;
     let p = state.store.reject_product(p.id, &body.reason).await?;
     tracing::info!(product = p.id.0, "product rejected");
@@ -264,7 +234,7 @@ async fn measure_product(
     IdPath(id): IdPath,
     body: Option<ApiJson<Measurement>>,
 ) -> ApiResult<Json<Product>> {
-    operator_only(scope, "measure")?;
+    scope.operator_only("(the warehouse) may measure a product")?;
     let m = body.map(|ApiJson(m)| m).unwrap_or_default();
     let p = visible_product(&state, scope, id).await?;
     Ok(Json(state.store.set_measured(p.id, &m).await?))
@@ -282,7 +252,7 @@ async fn import_products(
     ApiQuery(q): ApiQuery<ImportQuery>,
     CsvBody(csv): CsvBody,
 ) -> Result<(StatusCode, Json<ProductImport>), ImportFailure> {
-    let seller = seller_for(scope, q.seller_id)?;
+    let seller = scope.acting_seller(q.seller_id)?;
     let done = match state.store.import_products(seller, &csv).await {
         Ok(done) => done,
         Err(ImportError::Store(e)) => return Err(unknown_seller(e).into()),

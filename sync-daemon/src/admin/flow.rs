@@ -24,8 +24,8 @@ use serde_json::json;
 
 use super::csv::{CsvBody, ImportFailure, IMPORT_BODY_LIMIT};
 use super::{
-    check_limit, sees, seller_of, AdminState, ApiError, ApiJson, ApiQuery, ApiResult, IdPath,
-    Viewer,
+    check_limit, forbidden, sees, seller_of, AdminState, ApiError, ApiJson, ApiQuery, ApiResult,
+    IdPath, Viewer,
 };
 
 /// The most ids one bulk review or submission takes.
@@ -80,17 +80,6 @@ pub(super) fn routes() -> Router<AdminState> {
 // ---------------------------------------------------------------------------------------------
 // Who may do what
 
-fn forbidden(message: &str) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
-}
-
-fn operator_only(scope: Viewer) -> ApiResult<()> {
-    match scope {
-        Viewer::Operator => Ok(()),
-        Viewer::Seller(_) => Err(forbidden("only the operator may do this")),
-    }
-}
-
 /// The warehouse's own systems (or the operator): the `/v1/warehouse` endpoints.
 struct WarehouseCaller(TokenScope);
 
@@ -119,20 +108,6 @@ fn scope_of(viewer: Viewer) -> TokenScope {
     }
 }
 
-/// The seller a write is for: a seller token's own; the operator names it.
-fn acting_seller(scope: Viewer, named: Option<i64>) -> ApiResult<SellerId> {
-    match (scope, named) {
-        (Viewer::Seller(own), None) => Ok(own),
-        (Viewer::Seller(own), Some(s)) if s == own.0 => Ok(own),
-        (Viewer::Seller(_), Some(_)) => Err(forbidden("a seller token acts for its own seller")),
-        (Viewer::Operator, Some(s)) => Ok(SellerId(s)),
-        (Viewer::Operator, None) => Err(ApiError::bad_request(
-            "invalid_body",
-            "seller_id is required with an operator token",
-        )),
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Warehouses and channels
 
@@ -154,7 +129,7 @@ async fn create_warehouse(
     scope: Viewer,
     ApiJson(body): ApiJson<NewWarehouseBody>,
 ) -> ApiResult<Response> {
-    operator_only(scope)?;
+    scope.operator_only("may create warehouses and channels")?;
     let id = state
         .store
         .create_warehouse(&body.code, &body.name, &body.currency)
@@ -190,7 +165,7 @@ async fn create_channel(
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<NewChannelBody>,
 ) -> ApiResult<Response> {
-    operator_only(scope)?;
+    scope.operator_only("may create warehouses and channels")?;
     let id = state
         .store
         .create_channel(&NewChannel {
@@ -464,7 +439,7 @@ async fn create_fulfillment(
     scope: Viewer,
     ApiJson(body): ApiJson<NewFulfillmentBody>,
 ) -> ApiResult<Response> {
-    let seller = acting_seller(scope, body.seller_id)?;
+    let seller = scope.acting_seller(body.seller_id)?;
     let id = state
         .store
         .create_fulfillment(
@@ -496,7 +471,7 @@ async fn import_fulfillments(
     ApiQuery(q): ApiQuery<ImportQuery>,
     CsvBody(csv): CsvBody,
 ) -> Result<Response, ImportFailure> {
-    let seller = acting_seller(scope, q.seller_id)?;
+    let seller = scope.acting_seller(q.seller_id)?;
     let done = state
         .store
         .import_fulfillments(seller, &csv, state.engine.now())

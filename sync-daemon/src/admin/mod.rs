@@ -412,6 +412,37 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
     }
 }
 
+impl Viewer {
+    /// For the warehouse's own steps (audits, approvals, credit limits): `what` completes
+    /// "only the operator ...".
+    pub(crate) fn operator_only(self, what: &str) -> ApiResult<()> {
+        match self {
+            Viewer::Operator => Ok(()),
+            Viewer::Seller(_) => Err(forbidden(&format!("only the operator {what}"))),
+        }
+    }
+
+    /// The seller a write is for: a seller token's own, or the one the operator names.
+    pub(crate) fn acting_seller(self, named: Option<i64>) -> ApiResult<SellerId> {
+        match (self, named.map(SellerId)) {
+            (Viewer::Operator, Some(s)) => Ok(s),
+            (Viewer::Operator, None) => Err(ApiError::bad_request(
+                "invalid_body",
+                "seller_id is required with the operator token",
+            )),
+            (Viewer::Seller(own), None) => Ok(own),
+            (Viewer::Seller(own), Some(s)) if s == own => Ok(own),
+            (Viewer::Seller(_), Some(_)) => {
+                Err(forbidden("a seller token acts only for its own seller"))
+            }
+        }
+    }
+}
+
+pub(crate) fn forbidden(message: &str) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+}
+
 /// The seller a viewer limits listings to; `None` for the operator.
 pub(crate) fn seller_of(scope: Viewer) -> Option<SellerId> {
     match scope {

@@ -26,8 +26,8 @@ use core_model::SellerId;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    check_limit, sees, seller_of, AdminState, ApiError, ApiJson, ApiQuery, ApiResult, IdPath,
-    Viewer,
+    check_limit, forbidden, sees, seller_of, AdminState, ApiError, ApiJson, ApiQuery, ApiResult,
+    IdPath, Viewer,
 };
 
 /// A top-up's JSON body: the proof file (5 MB) grows by a third in base64.
@@ -63,33 +63,6 @@ pub(super) fn routes() -> Router<AdminState> {
         .route("/top-ups/{id}/proof", get(get_top_up_proof))
         .route("/top-ups/{id}/approve", post(approve_top_up))
         .route("/top-ups/{id}/reject", post(reject_top_up))
-}
-
-fn forbidden(message: &str) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
-}
-
-fn operator_only(scope: Viewer, what: &str) -> ApiResult<()> {
-    match scope {
-        Viewer::Operator => Ok(()),
-        Viewer::Seller(_) => Err(forbidden(&format!("only the operator {what}"))),
-    }
-}
-
-/// The seller a write is for: the seller's own token, or the operator naming one.
-fn acting_seller(scope: Viewer, asked: Option<i64>) -> ApiResult<SellerId> {
-    match (scope, asked.map(SellerId)) {
-        (Viewer::Operator, Some(s)) => Ok(s),
-        (Viewer::Operator, None) => Err(ApiError::bad_request(
-            "invalid_body",
-            "seller_id is required with the operator token",
-        )),
-        (Viewer::Seller(own), None) => Ok(own),
-        (Viewer::Seller(own), Some(s)) if s == own => Ok(own),
-        (Viewer::Seller(_), Some(_)) => {
-            Err(forbidden("a seller token acts only for its own seller"))
-        }
-    }
 }
 
 /// Narrows an inventory read to what the token may see: a seller its own products, a
@@ -357,7 +330,7 @@ async fn create_inbound(
     scope: Viewer,
     ApiJson(body): ApiJson<NewInboundBody>,
 ) -> ApiResult<(StatusCode, Json<Inbound>)> {
-    let seller = acting_seller(scope, body.seller_id)?;
+    let seller = scope.acting_seller(body.seller_id)?;
     let inbound = state
         .store
         .create_inbound(
@@ -608,7 +581,7 @@ async fn set_account(
     IdPath(seller): IdPath,
     ApiJson(body): ApiJson<SetAccountBody>,
 ) -> ApiResult<Json<AccountView>> {
-    operator_only(scope, "opens accounts and sets credit limits")?;
+    scope.operator_only("opens accounts and sets credit limits")?;
     let credit_limit = body
         .credit_limit
         .as_deref()
@@ -694,7 +667,7 @@ async fn request_top_up(
     scope: Viewer,
     ApiJson(body): ApiJson<TopUpBody>,
 ) -> ApiResult<(StatusCode, Json<TopUp>)> {
-    let seller = acting_seller(scope, body.seller_id)?;
+    let seller = scope.acting_seller(body.seller_id)?;
     let amount = parse_amount("amount", &body.amount)?;
     let proof = match body.proof {
         Some(p) => {
@@ -777,7 +750,7 @@ async fn approve_top_up(
     scope: Viewer,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<TopUp>> {
-    operator_only(scope, "approves top-ups")?;
+    scope.operator_only("approves top-ups")?;
     let top_up = state
         .store
         .approve_top_up(TopUpId(id), state.engine.now())
@@ -798,7 +771,7 @@ async fn reject_top_up(
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<RejectBody>,
 ) -> ApiResult<Json<TopUp>> {
-    operator_only(scope, "rejects top-ups")?;
+    scope.operator_only("rejects top-ups")?;
     let top_up = state
         .store
         .reject_top_up(TopUpId(id), &body.reason, state.engine.now())

@@ -402,23 +402,14 @@ async fn review(
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<ExitCode> {
     let ids: Vec<OrderId> = if a.pending {
-        let mut ids = Vec::new();
-        loop {
-            let page = store
-                .list_orders(&OrderFilter {
-                    store: a.store.map(StoreId),
-                    flow_status: Some(FlowStatus::Pending),
-                    after: ids.last().copied(),
-                    limit: 1000,
-                    ..OrderFilter::default()
-                })
-                .await?;
-            if page.is_empty() {
-                break;
-            }
-            ids.extend(page.iter().map(|o| o.id));
-        }
-        ids
+        store
+            .order_ids(&OrderFilter {
+                store: a.store.map(StoreId),
+                flow_status: Some(FlowStatus::Pending),
+                limit: u32::MAX,
+                ..OrderFilter::default()
+            })
+            .await?
     } else {
         a.ids.iter().copied().map(OrderId).collect()
     };

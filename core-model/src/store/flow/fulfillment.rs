@@ -1039,28 +1039,9 @@ async fn submit_chunk(
     let mut lines = lines_of(tx, &row_ids).await?;
 
     // Stock and funds as they stand, spent in memory as the chunk goes.
-    let mut stock: HashMap<(i64, i64), i64> = HashMap::new();
     let products: BTreeSet<i64> = lines.values().flatten().map(|l| l.product_id.0).collect();
     let products: Vec<i64> = products.into_iter().collect();
-    let for_update = tx.for_update();
-    for part in products.chunks(CHUNK) {
-        let found: Vec<(i64, i64, i64)> = on_tx!(tx, |c| {
-            let mut q = QueryBuilder::new(
-                "SELECT warehouse_id, product_id, available FROM inventory \
-                 WHERE kind = 'product' AND product_id IN (",
-            );
-            let mut list = q.separated(", ");
-            for id in part {
-                list.push_bind(*id);
-            }
-            q.push(")");
-            q.push(for_update);
-            q.build_query_as().fetch_all(c).await?
-        });
-        for (w, p, available) in found {
-            stock.insert((w, p), available);
-        }
-    }
+    let mut stock = ledger::product_stock(tx, &products, true).await?;
     let mut funds: HashMap<i64, bool> = HashMap::new();
     for seller in rows.iter().map(|r| r.seller_id).collect::<BTreeSet<_>>() {
         let f = ledger::funds(tx, SellerId(seller)).await?;

@@ -272,23 +272,7 @@ async fn load_facts(tx: &mut Tx, rows: &[FlowRow]) -> Result<Facts, StoreError> 
     }
 
     let product_ids: Vec<i64> = facts.products.keys().map(|p| p.0).collect();
-    for part in product_ids.chunks(CHUNK) {
-        let found: Vec<(i64, i64, i64)> = on_tx!(tx, |c| {
-            let mut q = QueryBuilder::new(
-                "SELECT warehouse_id, product_id, available FROM inventory \
-                 WHERE kind = 'product' AND product_id IN (",
-            );
-            let mut list = q.separated(", ");
-            for id in part {
-                list.push_bind(*id);
-            }
-            q.push(")");
-            q.build_query_as().fetch_all(c).await?
-        });
-        for (warehouse, product, available) in found {
-            facts.stock.insert((warehouse, product), available);
-        }
-    }
+    facts.stock = ledger::product_stock(tx, &product_ids, false).await?;
 
     let sellers: BTreeSet<i64> = rows.iter().map(|r| r.seller_id).collect();
     for seller in sellers {
