@@ -18,8 +18,8 @@ use core_model::store::flow::{
 use core_model::store::warehouse::NewChannel;
 use core_model::store::{OrderId, StoreError, TokenScope, UploadStatus};
 use core_model::{
-    Address, FlowStatus, Label, LabelFormat, NeutralStatus, OrderLine, Platform, PlatformOrder,
-    SellerId, StoreId,
+    Address, FlowStatus, Label, LabelFormat, NeutralStatus, OrderLine, Parcel, Platform,
+    PlatformOrder, SellerId, StoreId,
 };
 use serde_json::value::RawValue;
 
@@ -41,6 +41,7 @@ store_tests! {
     auto_submit_picks_only_opted_in_sellers,
     manual_fulfillment_orders_and_all_or_nothing_creation,
     manual_fulfillment_orders_import_from_csv,
+    label_spec_ships_from_the_warehouse_in_one_parcel,
 }
 
 fn t0() -> DateTime<Utc> {
@@ -1284,4 +1285,65 @@ async fn manual_fulfillment_orders_import_from_csv(db: TestDb) {
         rows[0].message.contains("B2B-10 already exists"),
         "{rows:?}"
     );
+}
+
+async fn label_spec_ships_from_the_warehouse_in_one_parcel(db: TestDb) {
+    let w = db.world().await;
+    db.map(w.store, "GIFT", w.mug, 2).await;
+    db.map(w.store, "GIFT", w.lid, 1).await;
+    let o = db
+        .pull(
+            w.store,
+            "11001",
+            &[("GIFT", 1)],
+            NeutralStatus::AwaitingFulfillment,
+            1,
+        )
+        .await;
+    db.reviewed(&w, o, w.platform_label).await;
+    // Nothing measured, no address: an empty spec (platforms that sell labels refuse it).
+    let spec = db.store.label_spec(o).await.unwrap();
+    assert_eq!((spec.ship_from, spec.parcel), (None, None));
+
+    let from = Address {
+        name: Some("LAX-1 dock".into()),
+        lines: vec!["100 Harbor Way".into()],
+        city: Some("Carson".into()),
+        postal_code: Some("90745".into()),
+        country_code: Some("US".into()),
+        ..Address::default()
+    };
+    let err = db
+        .store
+        .set_warehouse_address(w.warehouse, &Address::default(), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+    db.store
+        .set_warehouse_address(w.warehouse, &from, Some("dock@lax1.example"))
+        .await
+        .unwrap();
+    db.exec(&format!(
+        "UPDATE products SET weight_g = 400, length_mm = 100, width_mm = 80, height_mm = 120 \
+         WHERE id = {0}; UPDATE products SET weight_g = 50, length_mm = 90, width_mm = 90, \
+         height_mm = 10 WHERE id = {1}",
+        w.mug.0, w.lid.0
+    ))
+    .await;
+    let spec = db.store.label_spec(o).await.unwrap();
+    let ship_from = spec.ship_from.unwrap();
+    assert_eq!(ship_from.address, from);
+    assert_eq!(ship_from.email.as_deref(), Some("dock@lax1.example"));
+    // Two mugs and a lid: weights add, heights stack, the largest length and width.
+    assert_eq!(
+        spec.parcel,
+        Some(Parcel {
+            weight_g: 850.0,
+            length_cm: 10.0,
+            width_cm: 9.0,
+            height_cm: 25.0
+        })
+    );
+    let wh = db.store.get_warehouse(w.warehouse).await.unwrap().unwrap();
+    assert_eq!(wh.address.as_ref(), Some(&from));
 }

@@ -176,6 +176,36 @@ async fn platform_labels_are_fetched_with_retries_or_end_in_exception(api: OmsAp
             "waiting_for_label"
         );
     }
+    // The warehouse's ship-from address goes to the platform with every fetch.
+    let address = json!({ "lines": ["100 Harbor Way"], "city": "Carson", "postal_code": "90745",
+        "country_code": "US" });
+    let seller_may_not = f
+        .api
+        .patch(
+            &format!("/v1/warehouses/{}", f.wh),
+            &f.api.token_a,
+            json!({ "address": address }),
+        )
+        .await;
+    assert_eq!(seller_may_not.status, StatusCode::FORBIDDEN);
+    let incomplete = f
+        .api
+        .patch(
+            &format!("/v1/warehouses/{}", f.wh),
+            &f.api.operator,
+            json!({ "address": { "city": "Carson" } }),
+        )
+        .await;
+    assert_eq!(incomplete.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let set = f
+        .api
+        .patch(
+            &format!("/v1/warehouses/{}", f.wh),
+            &f.api.operator,
+            json!({ "address": address, "email": "dock@lax1.example" }),
+        )
+        .await;
+    assert_eq!(set.expect(StatusCode::OK)["address"]["city"], "Carson");
     f.fake.label_errors.lock().unwrap().extend([
         MarketplaceError::rate_limited(None, "429 Too Many Requests"),
         MarketplaceError::permanent("package not ready: logistics_not_ready"),
@@ -235,7 +265,16 @@ async fn platform_labels_are_fetched_with_retries_or_end_in_exception(api: OmsAp
         .await;
     assert!(shipped.expect(StatusCode::OK)["tracking_upload_id"].is_null());
     assert_eq!(f.order_view(ok).await["tracking_uploads"], json!([]));
-    assert_eq!(*f.fake.labels.lock().unwrap(), ["L-1", "L-2", "L-1"]);
+    let asked: Vec<(String, Option<String>)> = f.fake.labels.lock().unwrap().clone();
+    let carson = Some("Carson".to_owned());
+    assert_eq!(
+        asked,
+        [
+            ("L-1".into(), carson.clone()),
+            ("L-2".into(), carson.clone()),
+            ("L-1".into(), carson)
+        ]
+    );
 }
 
 async fn an_exception_is_cancelled_moved_to_pending_and_reviewed_again(api: OmsApi) {

@@ -15,6 +15,10 @@ CREATE TABLE warehouses (
     name       TEXT    NOT NULL,
     -- The warehouse's standard transaction currency (top-ups must match it).
     currency   TEXT    NOT NULL,
+    -- Where parcels ship from (JSON address) and the contact email: what platforms that sell
+    -- the label need.
+    address    TEXT,
+    email      TEXT,
     created_at TIMESTAMPTZ NOT NULL
 );
 

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{db_time, on_pool, OrderStore, StoreError};
 use crate::fulfillment::{ChannelId, ChannelKind, WarehouseId};
+use crate::order::Address;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warehouse {
@@ -13,6 +14,9 @@ pub struct Warehouse {
     pub name: String,
     /// The standard transaction currency: top-ups are made in it.
     pub currency: String,
+    /// Where parcels ship from: platforms that sell the label need it.
+    pub address: Option<Address>,
+    pub email: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -44,18 +48,31 @@ struct WarehouseRow {
     code: String,
     name: String,
     currency: String,
+    address: Option<String>,
+    email: Option<String>,
     created_at: DateTime<Utc>,
 }
 
-impl From<WarehouseRow> for Warehouse {
-    fn from(r: WarehouseRow) -> Self {
-        Warehouse {
+const WAREHOUSE_COLUMNS: &str = "id, code, name, currency, address, email, created_at";
+
+impl TryFrom<WarehouseRow> for Warehouse {
+    type Error = StoreError;
+
+    fn try_from(r: WarehouseRow) -> Result<Self, StoreError> {
+        let address = r
+            .address
+            .map(|a| serde_json::from_str(&a))
+            .transpose()
+            .map_err(|e| StoreError::corrupt("warehouses.address", e))?;
+        Ok(Warehouse {
             id: WarehouseId(r.id),
             code: r.code,
             name: r.name,
             currency: r.currency,
+            address,
+            email: r.email,
             created_at: r.created_at,
-        }
+        })
     }
 }
 
@@ -96,6 +113,26 @@ pub(super) fn check_code(field: &str, code: &str) -> Result<(), StoreError> {
         return Err(StoreError::invalid(format!(
             "{field} must be 1 to 64 characters without spaces"
         )));
+    }
+    Ok(())
+}
+
+/// A ship-from address has lines, city, postal code and country; an email has an `@`.
+pub fn check_address(address: &Address, email: Option<&str>) -> Result<(), StoreError> {
+    if address.lines.is_empty()
+        || address.city.is_none()
+        || address.postal_code.is_none()
+        || address.country_code.is_none()
+    {
+        return Err(StoreError::invalid(
+            "address needs lines, city, postal_code and country_code",
+        ));
+    }
+    if email
+        .map(str::trim)
+        .is_some_and(|e| !e.is_empty() && !e.contains('@'))
+    {
+        return Err(StoreError::invalid("email is not an email address"));
     }
     Ok(())
 }
@@ -146,25 +183,52 @@ impl OrderStore {
 
     pub async fn list_warehouses(&self) -> Result<Vec<Warehouse>, StoreError> {
         let rows: Vec<WarehouseRow> = on_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT id, code, name, currency, created_at FROM warehouses ORDER BY id",
-            )
+            sqlx::query_as(&format!(
+                "SELECT {WAREHOUSE_COLUMNS} FROM warehouses ORDER BY id"
+            ))
             .fetch_all(pool)
             .await?
         });
-        Ok(rows.into_iter().map(Warehouse::from).collect())
+        rows.into_iter().map(Warehouse::try_from).collect()
     }
 
     pub async fn get_warehouse(&self, id: WarehouseId) -> Result<Option<Warehouse>, StoreError> {
         let row: Option<WarehouseRow> = on_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT id, code, name, currency, created_at FROM warehouses WHERE id = $1",
-            )
+            sqlx::query_as(&format!(
+                "SELECT {WAREHOUSE_COLUMNS} FROM warehouses WHERE id = $1"
+            ))
             .bind(id.0)
             .fetch_optional(pool)
             .await?
         });
-        Ok(row.map(Warehouse::from))
+        row.map(Warehouse::try_from).transpose()
+    }
+
+    /// Sets where the warehouse's parcels ship from, and its contact email: what platforms
+    /// that sell the label (Amazon, eBay, Walmart, Temu) put on it.
+    pub async fn set_warehouse_address(
+        &self,
+        id: WarehouseId,
+        address: &Address,
+        email: Option<&str>,
+    ) -> Result<(), StoreError> {
+        check_address(address, email)?;
+        let email = email.map(str::trim).filter(|e| !e.is_empty());
+        let json = serde_json::to_string(address)
+            .map_err(|e| StoreError::corrupt("warehouses.address", e))?;
+        let n = on_pool!(self, |pool| {
+            sqlx::query("UPDATE warehouses SET address = $2, email = $3 WHERE id = $1")
+                .bind(id.0)
+                .bind(json)
+                .bind(email)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if n == 0 {
+            return Err(StoreError::NotFound("warehouse"));
+        }
+        Ok(())
     }
 
     pub async fn create_channel(&self, new: &NewChannel<'_>) -> Result<ChannelId, StoreError> {

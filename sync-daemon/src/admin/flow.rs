@@ -6,7 +6,7 @@ use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -36,6 +36,7 @@ const MAX_LABEL_BYTES: usize = 5 * 1024 * 1024;
 pub(super) fn routes() -> Router<AdminState> {
     Router::new()
         .route("/warehouses", get(list_warehouses).post(create_warehouse))
+        .route("/warehouses/{id}", patch(set_warehouse_address))
         .route(
             "/warehouses/{id}/channels",
             get(list_channels).post(create_channel),
@@ -117,6 +118,16 @@ struct NewWarehouseBody {
     code: String,
     name: String,
     currency: String,
+    /// Where parcels ship from (needed for labels platforms sell).
+    address: Option<Address>,
+    email: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WarehouseAddressBody {
+    address: Address,
+    email: Option<String>,
 }
 
 async fn list_warehouses(State(state): State<AdminState>, _: Viewer) -> ApiResult<Response> {
@@ -130,10 +141,20 @@ async fn create_warehouse(
     ApiJson(body): ApiJson<NewWarehouseBody>,
 ) -> ApiResult<Response> {
     scope.operator_only("may create warehouses and channels")?;
+    if let Some(address) = &body.address {
+        // Checked before anything is written: a refused address creates no warehouse.
+        core_model::store::warehouse::check_address(address, body.email.as_deref())?;
+    }
     let id = state
         .store
         .create_warehouse(&body.code, &body.name, &body.currency)
         .await?;
+    if let Some(address) = &body.address {
+        state
+            .store
+            .set_warehouse_address(id, address, body.email.as_deref())
+            .await?;
+    }
     let created = state.store.get_warehouse(id).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
@@ -145,6 +166,21 @@ struct NewChannelBody {
     name: String,
     kind: ChannelKind,
     carrier_code: Option<String>,
+}
+
+async fn set_warehouse_address(
+    State(state): State<AdminState>,
+    scope: Viewer,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<WarehouseAddressBody>,
+) -> ApiResult<Response> {
+    scope.operator_only("may change warehouses")?;
+    state
+        .store
+        .set_warehouse_address(WarehouseId(id), &body.address, body.email.as_deref())
+        .await?;
+    let warehouse = state.store.get_warehouse(WarehouseId(id)).await?;
+    Ok(Json(warehouse).into_response())
 }
 
 async fn list_channels(

@@ -15,7 +15,7 @@ use core_model::store::flow::{
     flow_label, status_label, FulfillmentFilter, FulfillmentOrder, NewFulfillment,
     NewFulfillmentLine, ShipReport,
 };
-use core_model::store::warehouse::NewChannel;
+use core_model::store::warehouse::{check_address, NewChannel};
 use core_model::store::{OrderFilter, OrderId, OrderStore, TokenScope};
 use core_model::{Address, FlowStatus, SellerId, StoreId};
 
@@ -33,6 +33,20 @@ pub enum WarehouseCommand {
         /// Its standard transaction currency (ISO 4217).
         #[arg(long, default_value = "USD")]
         currency: String,
+        /// Where parcels ship from, as JSON: {"lines": [..], "city": .., "postal_code": ..,
+        /// "country_code": ..}; needed for labels the platforms sell.
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Set a warehouse's ship-from address (JSON, as for `add`) and contact email.
+    SetAddress {
+        id: i64,
+        #[arg(long)]
+        address: String,
+        #[arg(long)]
+        email: Option<String>,
     },
     /// List warehouses and their shipping channels.
     List,
@@ -197,6 +211,10 @@ pub struct CreateArgs {
     lines: Vec<NewFulfillmentLine>,
 }
 
+fn parse_address(json: &str) -> anyhow::Result<Address> {
+    serde_json::from_str(json).context("--address is not an address JSON")
+}
+
 fn parse_line(s: &str) -> Result<NewFulfillmentLine, String> {
     let (sku, qty) = s
         .rsplit_once(':')
@@ -217,9 +235,25 @@ pub async fn warehouse(config: &Config, command: WarehouseCommand) -> anyhow::Re
             code,
             name,
             currency,
+            address,
+            email,
         } => {
+            let address = address.as_deref().map(parse_address).transpose()?;
+            if let Some(a) = &address {
+                check_address(a, email.as_deref())?;
+            }
             let id = store.create_warehouse(&code, &name, &currency).await?;
+            if let Some(a) = &address {
+                store.set_warehouse_address(id, a, email.as_deref()).await?;
+            }
             say!("warehouse {id}: {code}");
+        }
+        WarehouseCommand::SetAddress { id, address, email } => {
+            let address = parse_address(&address)?;
+            store
+                .set_warehouse_address(WarehouseId(id), &address, email.as_deref())
+                .await?;
+            say!("warehouse {id}: ship-from address set");
         }
         WarehouseCommand::List => {
             let channels = store.list_channels(None).await?;
@@ -509,8 +543,7 @@ pub async fn fulfillment(config: &Config, command: FulfillmentCommand) -> anyhow
             ExitCode::SUCCESS
         }
         FulfillmentCommand::Create(a) => {
-            let ship_to: Address =
-                serde_json::from_str(&a.ship_to).context("--ship-to is not an address JSON")?;
+            let ship_to = parse_address(&a.ship_to).context("--ship-to")?;
             let id = store
                 .create_fulfillment(
                     &NewFulfillment {

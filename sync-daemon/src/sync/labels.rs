@@ -4,7 +4,7 @@
 use chrono::TimeDelta;
 use core_model::store::flow::{ClaimedLabel, LabelOutcome};
 use core_model::store::TokenScope;
-use core_model::{ErrorKind, LabelSpec};
+use core_model::ErrorKind;
 
 use super::outbox::retry_at;
 use super::Engine;
@@ -57,6 +57,10 @@ impl Engine {
             }
             Err(e) => return retry(e.to_string(), None),
         };
+        let spec = match store.label_spec(job.order_id).await {
+            Ok(spec) => spec,
+            Err(e) => return retry(e.to_string(), None),
+        };
         let handle = match self.handle(&info).await {
             Ok(h) => h,
             // Not authorized (removed, or its credentials unusable): wait for the seller.
@@ -65,11 +69,7 @@ impl Engine {
         let span = tracing::info_span!("label", store = info.id.0, platform = %info.platform,
             order = job.order_id.0);
         let _enter = span.enter();
-        match handle
-            .connector
-            .fetch_label(&order.order, &LabelSpec::default())
-            .await
-        {
+        match handle.connector.fetch_label(&order.order, &spec).await {
             Ok(label) => {
                 telemetry::label_fetched(info.platform, "fetched");
                 tracing::info!(bytes = label.bytes.len(), "platform label fetched");

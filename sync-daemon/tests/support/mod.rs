@@ -45,8 +45,8 @@ pub struct FakePlatform {
     pub upload_errors: Mutex<std::collections::VecDeque<MarketplaceError>>,
     /// Answers to the next label fetches, before the label is given.
     pub label_errors: Mutex<std::collections::VecDeque<MarketplaceError>>,
-    /// Label fetches made, by platform order id.
-    pub labels: Mutex<Vec<String>>,
+    /// Label fetches made: the platform order id and the ship-from city asked for.
+    pub labels: Mutex<Vec<(String, Option<String>)>>,
 }
 
 impl FakePlatform {
@@ -180,13 +180,14 @@ impl Marketplace for FakeConnector {
     async fn fetch_label(
         &self,
         order: &PlatformOrder,
-        _: &LabelSpec,
+        spec: &LabelSpec,
     ) -> Result<Label, MarketplaceError> {
         let p = &self.platform;
+        let city = spec.ship_from.as_ref().and_then(|f| f.address.city.clone());
         p.labels
             .lock()
             .unwrap()
-            .push(order.platform_order_id.clone());
+            .push((order.platform_order_id.clone(), city));
         if let Some(e) = p.label_errors.lock().unwrap().pop_front() {
             return Err(e);
         }

@@ -11,9 +11,13 @@ use super::super::{db_time, on_pool, HistoryKind, OrderId, OrderStore, StoreErro
 use super::fulfillment::store_document;
 use super::set_flow;
 use crate::fulfillment::{FulfillmentId, FulfillmentStatus};
-use crate::marketplace::Label;
+use crate::marketplace::{Label, LabelSpec, Parcel, ShipFrom};
+use crate::order::Address;
 use crate::order::FlowStatus;
 use crate::platform::StoreId;
+
+/// A product's weight (g), length, width and height (mm), as measured.
+type Measures = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
 
 /// One order's label fetch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -272,6 +276,68 @@ impl OrderStore {
         });
         tx.commit().await?;
         Ok(created)
+    }
+
+    /// What the platform needs to sell the label of `order`: the assigned warehouse's address
+    /// as ship-from, and one parcel from the products review put on it (weights added,
+    /// heights stacked, the largest length and width), when the warehouse measured them all.
+    /// Platforms that print their own labels ignore it.
+    pub async fn label_spec(&self, order: OrderId) -> Result<LabelSpec, StoreError> {
+        let mut tx = self.read_tx().await?;
+        let row: Option<(Option<String>, Option<String>, Option<String>)> = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
+                "SELECT w.address, w.email, j.lines FROM platform_orders o \
+                 LEFT JOIN warehouses w ON w.id = o.warehouse_id \
+                 LEFT JOIN label_jobs j ON j.order_id = o.id WHERE o.id = $1",
+            )
+            .bind(order.0)
+            .fetch_optional(c)
+            .await?
+        });
+        let Some((address, email, lines)) = row else {
+            return Err(StoreError::NotFound("order"));
+        };
+        let ship_from = address
+            .map(|a| serde_json::from_str::<Address>(&a))
+            .transpose()
+            .map_err(|e| StoreError::corrupt("warehouses.address", e))?
+            .map(|address| ShipFrom { address, email });
+        let lines: Vec<(i64, i64)> = match lines {
+            Some(l) => {
+                serde_json::from_str(&l).map_err(|e| StoreError::corrupt("label_jobs.lines", e))?
+            }
+            None => Vec::new(),
+        };
+        let mut parcel = (!lines.is_empty()).then(Parcel::default);
+        for (product, quantity) in &lines {
+            let dims: Option<Measures> = on_tx!(&mut tx, |c| {
+                sqlx::query_as(
+                    "SELECT weight_g, length_mm, width_mm, height_mm FROM products \
+                         WHERE id = $1",
+                )
+                .bind(*product)
+                .fetch_optional(c)
+                .await?
+            });
+            parcel = match (parcel, dims) {
+                (Some(p), Some((Some(g), Some(l), Some(w), Some(h)))) => {
+                    let q = *quantity as f64;
+                    Some(Parcel {
+                        weight_g: p.weight_g + g as f64 * q,
+                        length_cm: p.length_cm.max(l as f64 / 10.0),
+                        width_cm: p.width_cm.max(w as f64 / 10.0),
+                        height_cm: p.height_cm + h as f64 / 10.0 * q,
+                    })
+                }
+                _ => None,
+            };
+        }
+        Ok(LabelSpec {
+            ship_from,
+            parcel,
+            service: None,
+            format: None,
+        })
     }
 
     /// Label fetches waiting, for the backlog gauge.
