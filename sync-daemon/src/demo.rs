@@ -2,6 +2,7 @@
 //! registered connector's recorded `multi-page` scenario is served on loopback as its
 //! platform; one demo store per connector is authorized, and the engine runs its initial pull
 //! and one incremental pull into an embedded SQLite file, which stays for `omsync orders`.
+//! Then the Walmart store's orders go through the OMS flow, to the tracking upload.
 //!
 //! The recordings answer one window each, so the demo asks for that window by name; a live
 //! daemon plans its windows from the clock (5 days initial, 2 days incremental).
@@ -14,8 +15,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use core_model::store::{OrderStore, RunKind, RunStatus};
-use core_model::{Platform, StoreId, Window};
+use core_model::fulfillment::{ChannelKind, InventoryKind};
+use core_model::store::catalog::{Measurement, NewProduct};
+use core_model::store::flow::ShipReport;
+use core_model::store::warehouse::NewChannel;
+use core_model::store::{OrderFilter, OrderStore, RunKind, RunStatus, TokenScope};
+use core_model::{Address, FlowStatus, Platform, SellerId, StoreId, Window};
 
 use crate::registry;
 use crate::serve::{self, Served};
@@ -171,10 +176,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             initial.duration_ms.unwrap_or(0) + incremental.duration_ms.unwrap_or(0)
         );
     }
+    let walmart = stores
+        .iter()
+        .find(|s| s.platform == Platform::Walmart)
+        .context("the demo needs the walmart connector")?;
+    oms_flow(&store, &engine, seller, walmart, args.fixtures.clone()).await?;
     say!(
-        "\n{} stores synced in {:.1} s. The database stays: inspect it with\n  OMSYNC_DATABASE_URL=sqlite://{} omsync orders\n  OMSYNC_DATABASE_URL=sqlite://{} omsync runs",
+        "\n{} stores synced in {:.1} s. The database stays: inspect it with\n  OMSYNC_DATABASE_URL=sqlite://{} omsync orders\n  OMSYNC_DATABASE_URL=sqlite://{} omsync runs\n  OMSYNC_DATABASE_URL=sqlite://{} omsync fulfillment list",
         stores.len(),
         started.elapsed().as_secs_f64(),
+        args.db.display(),
         args.db.display(),
         args.db.display()
     );
@@ -200,4 +211,170 @@ async fn run_all(engine: &Engine, store: &OrderStore) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// The OMS flow on the demo's Walmart store, as the guide walks it: a warehouse with a UPS
+/// channel; every platform SKU mapped to an approved, measured product with stock; credit;
+/// every pending order reviewed in bulk; then the order of Walmart's `tracking` recording gets
+/// the warehouse's carrier label, is submitted, ships, and its tracking number is uploaded
+/// to the (replayed) platform.
+async fn oms_flow(
+    store: &OrderStore,
+    engine: &Engine,
+    seller: SellerId,
+    walmart: &DemoStore,
+    fixtures: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let root = fixtures.unwrap_or_else(connector_testkit::fixtures_root);
+    let tracking = connector_testkit::LoadedScenario::load(&root.join("walmart").join("tracking"))?;
+    let shipment = tracking
+        .expect
+        .tracking
+        .clone()
+        .context("walmart's tracking scenario has no expect.tracking")?;
+    connector_testkit::mount_for_serving(
+        &walmart._served.server,
+        registry::factory(Platform::Walmart)?,
+        &tracking,
+    )
+    .await?;
+    let now = engine.now();
+
+    let warehouse = store
+        .create_warehouse("DEMO-LAX", "Demo warehouse", "USD")
+        .await?;
+    let dock = Address {
+        lines: vec!["100 Harbor Way".into()],
+        city: Some("Carson".into()),
+        state: Some("CA".into()),
+        postal_code: Some("90745".into()),
+        country_code: Some("US".into()),
+        ..Address::default()
+    };
+    store.set_warehouse_address(warehouse, &dock, None).await?;
+    let ups = store
+        .create_channel(&NewChannel {
+            warehouse,
+            code: "UPS-GROUND",
+            name: "UPS Ground",
+            kind: ChannelKind::Warehouse,
+            carrier_code: Some(&shipment.carrier_code),
+        })
+        .await?;
+    let pending = OrderFilter {
+        store: Some(walmart.id),
+        flow_status: Some(FlowStatus::Pending),
+        limit: u32::MAX,
+        ..OrderFilter::default()
+    };
+    let orders = store.list_orders(&pending).await?;
+    let mut skus: Vec<String> = orders
+        .iter()
+        .flat_map(|o| o.order.lines.iter())
+        .filter_map(|l| core_model::mapping::mapping_key(l).map(str::to_owned))
+        .collect();
+    skus.sort();
+    skus.dedup();
+    for sku in &skus {
+        let new: NewProduct = serde_json::from_value(serde_json::json!({
+            "sku": sku, "name": format!("Demo product {sku}"),
+        }))?;
+        let product = store.create_product(seller, &new).await?.id;
+        store.submit_product(product).await?;
+        store.approve_product(product).await?;
+        let measured = Measurement {
+            weight_g: Some(450),
+            length_mm: Some(200),
+            width_mm: Some(150),
+            height_mm: Some(100),
+        };
+        store.set_measured(product, &measured).await?;
+        store.add_mapping(walmart.id, sku, product, 1).await?;
+        store
+            .adjust_inventory(
+                warehouse,
+                product,
+                InventoryKind::Product,
+                100,
+                "demo stock",
+                now,
+            )
+            .await?;
+    }
+    store
+        .set_account(
+            seller,
+            Some("USD"),
+            Some(core_model::store::account::parse_amount(
+                "credit_limit",
+                "1000.00",
+            )?),
+            now,
+        )
+        .await?;
+    let ids: Vec<_> = orders.iter().map(|o| o.id).collect();
+    store.assign_orders(&ids, None, warehouse, ups, now).await?;
+    let reviewed = store.review_orders(&ids, None, now).await?;
+    let passed = reviewed.iter().filter(|o| o.ok).count();
+    say!(
+        "\nOMS flow on the walmart store: warehouse DEMO-LAX, channel UPS-GROUND; {} SKUs \
+         mapped to approved products with 100 units each",
+        skus.len()
+    );
+    say!(
+        "  review: {passed} passed, {} refused",
+        reviewed.len() - passed
+    );
+    for o in reviewed.iter().filter(|o| !o.ok) {
+        say!(
+            "    order {}: {}",
+            o.order_id,
+            o.message.as_deref().unwrap_or("refused")
+        );
+    }
+
+    let order = store
+        .get_order(walmart.id, &shipment.platform_order_id)
+        .await?
+        .context("the tracking recording's order was not pulled")?;
+    let fo = reviewed
+        .iter()
+        .find(|o| o.order_id == order.id)
+        .and_then(|o| o.fulfillment_id)
+        .context("the tracking recording's order did not pass review")?;
+    let wms = TokenScope::Warehouse(warehouse);
+    store
+        .report_carrier_label(fo, wms, None, &shipment.tracking_number, None, now)
+        .await?;
+    let submitted = store
+        .submit_fulfillments(&[fo], TokenScope::Seller(seller), now)
+        .await?;
+    anyhow::ensure!(
+        submitted.iter().all(|o| o.ok),
+        "submission failed: {submitted:?}"
+    );
+    let report = ShipReport {
+        tracking_number: None,
+        carrier_code: None,
+        shipped_at: Some(shipment.shipped_at),
+    };
+    store.ship_fulfillment(fo, wms, &report, now).await?;
+    engine.upload_due_tracking().await?;
+    let uploads = store
+        .tracking_uploads(walmart.id, &shipment.platform_order_id)
+        .await?;
+    let status = uploads.first().map_or("missing", |u| u.status.as_str());
+    say!(
+        "  order {} ({}): fulfillment order {fo} labelled {} {}, submitted, shipped; \
+         tracking upload to walmart: {status}",
+        order.id,
+        shipment.platform_order_id,
+        shipment.carrier_code,
+        shipment.tracking_number
+    );
+    anyhow::ensure!(
+        status == "uploaded",
+        "the tracking upload did not go through"
+    );
+    Ok(())
 }

@@ -97,8 +97,8 @@ enum Command {
     /// Work with the recorded HTTP fixtures.
     #[command(subcommand)]
     Fixtures(FixturesCommand),
-    /// Serve the fixtures of every connector on loopback, sync them into an order store and
-    /// show what arrived.
+    /// Serve the fixtures of every connector on loopback, sync them into an order store, show
+    /// what arrived, and walk the Walmart store's orders through the OMS flow.
     Demo(demo::DemoArgs),
 }
 

@@ -333,7 +333,25 @@ fn the_demo_syncs_every_connector_through_the_engine_and_keeps_the_database() {
             "the overlapping incremental pull changes nothing: {row}"
         );
     }
+    // The OMS flow on the Walmart store ends with the tracking number on the platform.
+    assert!(text.contains(", 0 refused"), "{text}");
+    assert!(
+        text.contains(
+            "1Z999AA10123456784, submitted, shipped; tracking upload to walmart: uploaded"
+        ),
+        "{text}"
+    );
     assert!(db.is_file());
+    let shipped = omsync()
+        .args(["fulfillment", "list", "--status", "shipped"])
+        .env("OMSYNC_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .output()
+        .unwrap();
+    let shipped = String::from_utf8(shipped.stdout).unwrap();
+    assert!(
+        shipped.contains("108921034567812") && shipped.contains("Shipped"),
+        "{shipped}"
+    );
     // The database stays for the operator's commands.
     let runs = omsync()
         .args(["runs", "--limit", "100", "--json"])
