@@ -66,6 +66,7 @@ store_tests! {
     clear_leases_frees_every_store,
     tracking_outbox_enqueues_once_and_claims_exclusively,
     tracking_outbox_records_each_outcome,
+    concurrent_upload_claims_never_share_an_upload,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -808,4 +809,65 @@ async fn tracking_outbox_records_each_outcome(db: TestDb) {
             .len(),
         1
     );
+}
+
+/// Two replicas claiming uploads at once (PostgreSQL; SQLite has one process per file): each
+/// upload goes to exactly one of them. A dead process's claims are freed with its leases.
+async fn concurrent_upload_claims_never_share_an_upload(db: TestDb) {
+    let store = db.authorized_store("s", now()).await;
+    let mut all = BTreeSet::new();
+    for n in 0..60 {
+        let (id, _) = db
+            .store
+            .enqueue_tracking(store, &shipment(&format!("O{n}")), now())
+            .await
+            .unwrap();
+        all.insert(id);
+    }
+    if db.store.backend_name() == "sqlite" {
+        db.store
+            .claim_tracking_uploads("dead", now(), ttl(), 100)
+            .await
+            .unwrap();
+        assert!(db.store.clear_leases().await.unwrap() >= 60);
+        let again = db
+            .store
+            .claim_tracking_uploads("live", now(), ttl(), 100)
+            .await
+            .unwrap();
+        assert_eq!(again.len(), 60, "freed with the leases");
+        return;
+    }
+    let start = Arc::new(tokio::sync::Barrier::new(2));
+    let replicas: Vec<_> = ["replica-a", "replica-b"]
+        .into_iter()
+        .map(|owner| {
+            let url = db.url.clone();
+            let start = start.clone();
+            tokio::spawn(async move {
+                let store = OrderStore::connect(&url).await.unwrap();
+                start.wait().await;
+                let mut claimed = Vec::new();
+                loop {
+                    let batch = store
+                        .claim_tracking_uploads(owner, now(), ttl(), 7)
+                        .await
+                        .unwrap();
+                    if batch.is_empty() {
+                        break;
+                    }
+                    claimed.extend(batch.into_iter().map(|u| u.id));
+                }
+                store.close().await;
+                claimed
+            })
+        })
+        .collect();
+    let mut seen = BTreeSet::new();
+    for replica in replicas {
+        for id in replica.await.unwrap() {
+            assert!(seen.insert(id), "upload {id} claimed twice");
+        }
+    }
+    assert_eq!(seen, all);
 }
