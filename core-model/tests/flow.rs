@@ -42,6 +42,7 @@ store_tests! {
     manual_fulfillment_orders_and_all_or_nothing_creation,
     manual_fulfillment_orders_import_from_csv,
     label_spec_ships_from_the_warehouse_in_one_parcel,
+    one_submission_of_many_records_each_reservation_in_turn,
 }
 
 fn t0() -> DateTime<Utc> {
@@ -1346,4 +1347,34 @@ async fn label_spec_ships_from_the_warehouse_in_one_parcel(db: TestDb) {
     );
     let wh = db.store.get_warehouse(w.warehouse).await.unwrap().unwrap();
     assert_eq!(wh.address.as_ref(), Some(&from));
+}
+
+async fn one_submission_of_many_records_each_reservation_in_turn(db: TestDb) {
+    let w = db.world().await;
+    db.map(w.store, "SHOP-MUG", w.mug, 1).await;
+    let (_, a) = ready_to_submit(&db, &w, "12001", 2).await;
+    let (_, b) = ready_to_submit(&db, &w, "12002", 3).await;
+    let out = db
+        .store
+        .submit_fulfillments(&[a, b], TokenScope::Operator, at(4))
+        .await
+        .unwrap();
+    assert!(out.iter().all(|o| o.ok), "{out:?}");
+    assert_eq!(db.available(w.warehouse, w.mug).await, (5, 5));
+    for (fo, after) in [(a, (8, 2)), (b, (5, 5))] {
+        let n = db
+            .count(&format!(
+                "SELECT COUNT(*) FROM inventory_transactions WHERE document_id = {} \
+                 AND reason = 'reserve' AND available_after = {} AND reserved_after = {}",
+                fo.0, after.0, after.1
+            ))
+            .await;
+        assert_eq!(n, 1, "fulfillment order {} reserved to {after:?}", fo.0);
+    }
+    // Cancelling one releases exactly its own units.
+    db.store
+        .cancel_fulfillment(a, TokenScope::Operator, at(5))
+        .await
+        .unwrap();
+    assert_eq!(db.available(w.warehouse, w.mug).await, (7, 3));
 }

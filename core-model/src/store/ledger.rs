@@ -162,6 +162,120 @@ pub(crate) async fn move_stock(
     })
 }
 
+/// Applies many reservations or releases at once, in order, as [`move_stock`] would one by
+/// one: each inventory row is read (locked) once and written once, and the transactions go in
+/// multi-row INSERTs. Only for moves that put nothing on or off the shelf (reserve, release):
+/// lots stay as they are. Fails with [`StoreError::Refused`] if a count would go below zero,
+/// having written nothing.
+pub(crate) async fn reserve_many(
+    tx: &mut Tx,
+    moves: &[Movement],
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if moves.is_empty() {
+        return Ok(());
+    }
+    if moves
+        .iter()
+        .any(|m| !matches!(m.reason, MoveReason::Reserve | MoveReason::Release))
+    {
+        return Err(StoreError::invalid(
+            "reserve_many takes reservations and releases only",
+        ));
+    }
+    let at = db_time(at);
+    let lock = tx.for_update();
+    let mut keys: Vec<(i64, i64, &'static str)> = moves
+        .iter()
+        .map(|m| (m.warehouse.0, m.product.0, m.kind.as_str()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut levels: HashMap<(i64, i64, &'static str), (i64, i64)> = HashMap::new();
+    for part in keys.chunks(300) {
+        let found: Vec<(i64, i64, String, i64, i64)> = on_tx!(tx, |c| {
+            let mut q = QueryBuilder::new(
+                "SELECT warehouse_id, product_id, kind, available, reserved FROM inventory \
+                 WHERE (warehouse_id, product_id, kind) IN (",
+            );
+            let mut list = q.separated(", ");
+            for (w, p, k) in part {
+                list.push("(")
+                    .push_bind_unseparated(*w)
+                    .push_unseparated(", ")
+                    .push_bind_unseparated(*p)
+                    .push_unseparated(", ")
+                    .push_bind_unseparated(*k)
+                    .push_unseparated(")");
+            }
+            q.push(")");
+            q.push(lock);
+            q.build_query_as().fetch_all(c).await?
+        });
+        for (w, p, k, available, reserved) in found {
+            if let Some(kind) = InventoryKind::parse(&k) {
+                levels.insert((w, p, kind.as_str()), (available, reserved));
+            }
+        }
+    }
+    let mut rows = Vec::with_capacity(moves.len());
+    for m in moves {
+        let level = levels
+            .get_mut(&(m.warehouse.0, m.product.0, m.kind.as_str()))
+            .ok_or_else(|| {
+                StoreError::refused(crate::fulfillment::refusal::INSUFFICIENT_INVENTORY)
+            })?;
+        level.0 += m.available_delta;
+        level.1 += m.reserved_delta;
+        if level.0 < 0 || level.1 < 0 {
+            return Err(StoreError::refused(
+                crate::fulfillment::refusal::INSUFFICIENT_INVENTORY,
+            ));
+        }
+        rows.push((m, *level));
+    }
+    for part in rows.chunks(2_000) {
+        on_tx!(tx, |c| {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO inventory_transactions (warehouse_id, product_id, kind, reason, \
+                 available_delta, reserved_delta, available_after, reserved_after, \
+                 document_type, document_id, at) ",
+            );
+            q.push_values(part, |mut b, (m, (available, reserved))| {
+                b.push_bind(m.warehouse.0)
+                    .push_bind(m.product.0)
+                    .push_bind(m.kind.as_str())
+                    .push_bind(m.reason.as_str())
+                    .push_bind(m.available_delta)
+                    .push_bind(m.reserved_delta)
+                    .push_bind(*available)
+                    .push_bind(*reserved)
+                    .push_bind(m.document_type.as_str())
+                    .push_bind(m.document_id)
+                    .push_bind(at);
+            });
+            q.build().execute(c).await?.rows_affected()
+        });
+    }
+    for ((w, p, k), (available, reserved)) in &levels {
+        on_tx!(tx, |c| {
+            sqlx::query(
+                "UPDATE inventory SET available = $4, reserved = $5 \
+                 WHERE warehouse_id = $1 AND product_id = $2 AND kind = $3",
+            )
+            .bind(*w)
+            .bind(*p)
+            .bind(*k)
+            .bind(*available)
+            .bind(*reserved)
+            .execute(c)
+            .await?
+            .rows_affected()
+        });
+    }
+    Ok(())
+}
+
 /// Takes `units` out of the oldest lots first.
 async fn consume_lots(tx: &mut Tx, m: &Movement, mut units: i64) -> Result<(), StoreError> {
     let lots: Vec<(i64, i64)> = on_tx!(tx, |c| {

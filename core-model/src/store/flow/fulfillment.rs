@@ -1049,6 +1049,8 @@ async fn submit_chunk(
     }
 
     let at = db_time(now);
+    let mut reservations = Vec::new();
+    let mut submitted = Vec::new();
     for row in rows {
         let id = FulfillmentId(row.id);
         let status = row.status()?;
@@ -1133,7 +1135,7 @@ async fn submit_chunk(
             if let Some(have) = stock.get_mut(&(row.warehouse_id, l.product_id.0)) {
                 *have -= l.quantity;
             }
-            let m = Movement {
+            reservations.push(Movement {
                 warehouse: WarehouseId(row.warehouse_id),
                 product: l.product_id,
                 kind: InventoryKind::Product,
@@ -1142,20 +1144,9 @@ async fn submit_chunk(
                 reserved_delta: l.quantity,
                 document_type: DocumentType::Fulfillment,
                 document_id: row.id,
-            };
-            ledger::move_stock(tx, &m, now).await?;
+            });
         }
-        on_tx!(tx, |c| {
-            sqlx::query(
-                "UPDATE fulfillment_orders SET status = 'warehouse_processing', \
-                 exception_reason = NULL, submitted_at = $2, updated_at = $2 WHERE id = $1",
-            )
-            .bind(row.id)
-            .bind(at)
-            .execute(c)
-            .await?
-            .rows_affected()
-        });
+        submitted.push(row.id);
         out.insert(
             id,
             SubmitOutcome {
@@ -1166,6 +1157,24 @@ async fn submit_chunk(
                 detail: None,
             },
         );
+    }
+    // What passed, written at once: the reservations, then the orders' new status.
+    ledger::reserve_many(tx, &reservations, now).await?;
+    for part in submitted.chunks(CHUNK) {
+        on_tx!(tx, |c| {
+            let mut q = QueryBuilder::new(
+                "UPDATE fulfillment_orders SET status = 'warehouse_processing', \
+                 exception_reason = NULL, submitted_at = ",
+            );
+            q.push_bind(at).push(", updated_at = ").push_bind(at);
+            q.push(" WHERE id IN (");
+            let mut list = q.separated(", ");
+            for id in part {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            q.build().execute(c).await?.rows_affected()
+        });
     }
     Ok(out)
 }
