@@ -13,7 +13,7 @@ use core_model::fulfillment::{
 use core_model::store::csv_import::ImportError;
 use core_model::store::flow::{
     FulfillmentFilter, FulfillmentPatch, LabelOutcome, NewFulfillment, NewFulfillmentLine,
-    ShipReport,
+    ShipReport, SUBMIT_ORDER_LEFT,
 };
 use core_model::store::warehouse::NewChannel;
 use core_model::store::{OrderId, StoreError, TokenScope, UploadStatus};
@@ -1065,7 +1065,7 @@ async fn platform_cancellations_surface_on_the_next_pull(db: TestDb) {
             1,
         )
         .await;
-    let (in_flight, _) = ready_to_submit(&db, &w, "9002", 1).await;
+    let (in_flight, fo) = ready_to_submit(&db, &w, "9002", 1).await;
     db.pull(
         w.store,
         "9001",
@@ -1089,6 +1089,15 @@ async fn platform_cancellations_surface_on_the_next_pull(db: TestDb) {
         flow.exception_reason.as_deref(),
         Some(refusal::CANCELLED_ON_PLATFORM)
     );
+    // Its draft does not reach the warehouse any more (auto-submit included).
+    let out = db
+        .store
+        .submit_fulfillments(&[fo], TokenScope::Operator, at(5))
+        .await
+        .unwrap();
+    assert_eq!(out[0].message.as_deref(), Some(SUBMIT_ORDER_LEFT));
+    assert_eq!(out[0].status, Some(FulfillmentStatus::Exception));
+    assert_eq!(db.available(w.warehouse, w.mug).await, (10, 0));
     // Cancelled on the platform: it cannot come back to Pending here.
     db.store.cancel_order(in_flight, None, at(6)).await.unwrap();
     let err = db

@@ -25,6 +25,11 @@ use crate::platform::{SellerId, StoreId};
 /// Fulfillment orders submitted per transaction.
 const CHUNK: usize = 500;
 
+/// Submission refused because the platform order is no longer in Processing (cancelled on
+/// the platform, or cancelled here).
+pub const SUBMIT_ORDER_LEFT: &str =
+    "Failed to submit to warehouse: the platform order is no longer in Processing";
+
 /// Submission refused for stock: the warehouse cannot reserve what the order needs.
 pub const SUBMIT_NO_STOCK: &str = "Failed to submit to warehouse: insufficient inventory";
 
@@ -1042,6 +1047,23 @@ async fn submit_chunk(
     let products: BTreeSet<i64> = lines.values().flatten().map(|l| l.product_id.0).collect();
     let products: Vec<i64> = products.into_iter().collect();
     let mut stock = ledger::product_stock(tx, &products, true).await?;
+    // A platform order that left Processing meanwhile (cancelled on the platform: Exception)
+    // must not reach the warehouse.
+    let orders: Vec<i64> = rows.iter().filter_map(|r| r.order_id).collect();
+    let mut order_flow: HashMap<i64, String> = HashMap::new();
+    for part in orders.chunks(CHUNK) {
+        let found: Vec<(i64, String)> = on_tx!(tx, |c| {
+            let mut q =
+                QueryBuilder::new("SELECT id, flow_status FROM platform_orders WHERE id IN (");
+            let mut list = q.separated(", ");
+            for id in part {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            q.build_query_as().fetch_all(c).await?
+        });
+        order_flow.extend(found);
+    }
     let mut funds: HashMap<i64, bool> = HashMap::new();
     for seller in rows.iter().map(|r| r.seller_id).collect::<BTreeSet<_>>() {
         let f = ledger::funds(tx, SellerId(seller)).await?;
@@ -1076,7 +1098,17 @@ async fn submit_chunk(
             continue;
         }
         let fo_lines = lines.remove(&row.id).unwrap_or_default();
-        let failure = if !funds.get(&row.seller_id).copied().unwrap_or(false) {
+        let order_left = row
+            .order_id
+            .and_then(|o| order_flow.get(&o))
+            .filter(|f| f.as_str() != FlowStatus::Processing.as_str());
+        let failure = if let Some(flow) = order_left {
+            let flow = FlowStatus::parse(flow).map_or("another status", super::flow_label);
+            Some((
+                SUBMIT_ORDER_LEFT,
+                Some(format!("the platform order is in {flow}")),
+            ))
+        } else if !funds.get(&row.seller_id).copied().unwrap_or(false) {
             Some((refusal::NO_AVAILABLE_AMOUNT, None))
         } else {
             fo_lines

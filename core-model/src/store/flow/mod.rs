@@ -22,7 +22,8 @@ mod review;
 
 pub use fulfillment::{
     status_label, FulfillmentFilter, FulfillmentLine, FulfillmentOrder, FulfillmentPatch,
-    NewFulfillment, NewFulfillmentLine, ShipReport, SubmitOutcome,
+    NewFulfillment, NewFulfillmentLine, ShipReport, SubmitOutcome, SUBMIT_NO_STOCK,
+    SUBMIT_ORDER_LEFT,
 };
 pub use import::FulfillmentImport;
 pub use labels::{ClaimedLabel, LabelJob, LabelOutcome};
