@@ -115,14 +115,26 @@ impl OrderStore {
                 .await?
         });
         rows.sort_unstable_by_key(|&(order, _, due)| (due, order));
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let stores: Vec<(i64, i64)> = on_pool!(self, |pool| {
+            let mut q =
+                sqlx::QueryBuilder::new("SELECT id, store_id FROM platform_orders WHERE id IN (");
+            let mut list = q.separated(", ");
+            for (order, _, _) in &rows {
+                list.push_bind(*order);
+            }
+            q.push(")");
+            q.build_query_as().fetch_all(pool).await?
+        });
+        let store_of: std::collections::HashMap<i64, i64> = stores.into_iter().collect();
         let mut out = Vec::with_capacity(rows.len());
         for (order, attempts, _) in rows {
-            let store: i64 = on_pool!(self, |pool| {
-                sqlx::query_scalar("SELECT store_id FROM platform_orders WHERE id = $1")
-                    .bind(order)
-                    .fetch_one(pool)
-                    .await?
-            });
+            let store = store_of
+                .get(&order)
+                .copied()
+                .ok_or(StoreError::NotFound("order"))?;
             out.push(ClaimedLabel {
                 order_id: OrderId(order),
                 store_id: StoreId(store),
