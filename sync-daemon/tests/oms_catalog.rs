@@ -3,8 +3,6 @@
 //! case runs on SQLite and, when `DATABASE_URL` is set, on PostgreSQL.
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
-use std::process::Command;
-
 use axum::http::{Method, StatusCode};
 use core_model::store::OrderStore;
 use core_model::Platform;
@@ -13,6 +11,7 @@ use serde_json::{json, Value};
 mod support;
 
 use support::api::OmsApi;
+use support::cli::Omsync;
 
 const CSV: &str = "text/csv";
 
@@ -608,29 +607,14 @@ both_backends! {
 // ---------------------------------------------------------------------------------------------
 // CLI
 
-fn omsync(url: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_omsync"));
-    c.env("OMSYNC_DATABASE_URL", url)
-        .env("OMSYNC_ADMIN__ENABLED", "false")
-        .env_remove("OMSYNC_CONFIG");
-    c
-}
-
 /// Runs the binary; its exit status, stdout and stderr.
 fn run(url: &str, args: &[&str]) -> (bool, String, String) {
-    let out = omsync(url).args(args).output().unwrap();
+    let out = Omsync::at(url).output(args);
     (
         out.status.success(),
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(out.stderr).unwrap(),
     )
-}
-
-#[track_caller]
-fn ok(url: &str, args: &[&str]) -> String {
-    let (success, stdout, stderr) = run(url, args);
-    assert!(success, "omsync {args:?}: {stderr}");
-    stdout
 }
 
 async fn cli_round_trip(url: String) {
@@ -646,32 +630,31 @@ async fn cli_round_trip(url: String) {
     store.close().await;
     let (seller, shop) = (seller.0.to_string(), shop.0.to_string());
 
-    let out = ok(
-        url,
-        &[
-            "product", "add", "--seller", &seller, "--sku", "MUG", "--name", "Mug", "--json",
-        ],
-    );
+    let out = Omsync::at(url).ok(&[
+        "product", "add", "--seller", &seller, "--sku", "MUG", "--name", "Mug", "--json",
+    ]);
     let mug: Value = serde_json::from_str(out.trim()).unwrap();
     let mug_id = mug["id"].to_string();
     let products = dir.join("products.csv");
     std::fs::write(&products, "sku,name\nLID,Lid\nCUP,Cup\n").unwrap();
-    assert!(ok(
-        url,
-        &[
+    assert!(Omsync::at(url)
+        .ok(&[
             "product",
             "import",
             products.to_str().unwrap(),
             "--seller",
             &seller
-        ]
+        ])
+        .contains("2 product(s) created"));
+    Omsync::at(url).ok(&["product", "submit", &mug_id]);
+    Omsync::at(url).ok(&["product", "approve", &mug_id]);
+    Omsync::at(url).ok(&["product", "measure", &mug_id, "--weight-g", "300"]);
+    let shown: Value = serde_json::from_str(
+        Omsync::at(url)
+            .ok(&["product", "show", &mug_id, "--json"])
+            .trim(),
     )
-    .contains("2 product(s) created"));
-    ok(url, &["product", "submit", &mug_id]);
-    ok(url, &["product", "approve", &mug_id]);
-    ok(url, &["product", "measure", &mug_id, "--weight-g", "300"]);
-    let shown: Value =
-        serde_json::from_str(ok(url, &["product", "show", &mug_id, "--json"]).trim()).unwrap();
+    .unwrap();
     assert_eq!(
         (shown["status"].as_str(), shown["measured"].as_bool()),
         (Some("approved"), Some(true))
@@ -683,7 +666,7 @@ async fn cli_round_trip(url: String) {
     );
     let (success, _, stderr) = run(url, &["product", "delete", &mug_id]);
     assert!(!success && stderr.contains("cannot be deleted"), "{stderr}");
-    let listed = ok(url, &["product", "list", "--seller", &seller, "--json"]);
+    let listed = Omsync::at(url).ok(&["product", "list", "--seller", &seller, "--json"]);
     assert_eq!(listed.lines().count(), 3);
 
     // A bad mapping file: every bad line printed, exit non-zero, nothing imported.
@@ -704,7 +687,7 @@ async fn cli_round_trip(url: String) {
     );
     assert!(stderr.contains("line 4: quantity `0`"), "{stderr}");
     assert_eq!(
-        ok(url, &["mapping", "list", "--store", &shop, "--json"]),
+        Omsync::at(url).ok(&["mapping", "list", "--store", &shop, "--json"]),
         ""
     );
 
@@ -714,33 +697,29 @@ async fn cli_round_trip(url: String) {
         "platform_sku,system_sku,quantity\nSET,MUG,2\nSET,LID,1\n",
     )
     .unwrap();
-    assert!(ok(
-        url,
-        &[
+    assert!(Omsync::at(url)
+        .ok(&[
             "mapping",
             "import",
             good.to_str().unwrap(),
             "--store",
             &shop
-        ]
-    )
-    .contains("1 platform SKU(s) mapped with 2 row(s)"));
-    ok(
-        url,
-        &[
-            "mapping",
-            "add",
-            "--store",
-            &shop,
-            "--platform-sku",
-            "SOLO",
-            "--system-sku",
-            "CUP",
-            "--quantity",
-            "3",
-        ],
-    );
-    let rows: Vec<Value> = ok(url, &["mapping", "list", "--store", &shop, "--json"])
+        ])
+        .contains("1 platform SKU(s) mapped with 2 row(s)"));
+    Omsync::at(url).ok(&[
+        "mapping",
+        "add",
+        "--store",
+        &shop,
+        "--platform-sku",
+        "SOLO",
+        "--system-sku",
+        "CUP",
+        "--quantity",
+        "3",
+    ]);
+    let rows: Vec<Value> = Omsync::at(url)
+        .ok(&["mapping", "list", "--store", &shop, "--json"])
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
@@ -759,21 +738,20 @@ async fn cli_round_trip(url: String) {
         [("SET", "MUG", 2), ("SET", "LID", 1), ("SOLO", "CUP", 3)]
     );
     let first = rows[0]["id"].to_string();
-    ok(url, &["mapping", "remove", "--store", &shop, &first]);
-    assert!(ok(
-        url,
-        &[
+    Omsync::at(url).ok(&["mapping", "remove", "--store", &shop, &first]);
+    assert!(Omsync::at(url)
+        .ok(&[
             "mapping",
             "remove",
             "--store",
             &shop,
             "--platform-sku",
             "SET"
-        ]
-    )
-    .contains("1 mapping row(s)"));
+        ])
+        .contains("1 mapping row(s)"));
     assert_eq!(
-        ok(url, &["mapping", "list", "--store", &shop, "--json"])
+        Omsync::at(url)
+            .ok(&["mapping", "list", "--store", &shop, "--json"])
             .lines()
             .count(),
         1

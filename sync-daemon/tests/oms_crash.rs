@@ -14,28 +14,12 @@ use base64::Engine as _;
 use connector_testkit::{fixtures_root, mount_for_serving, LoadedScenario};
 use core_model::store::{OrderStore, UploadStatus};
 use core_model::{Platform, StoreId};
+use support::cli::Omsync;
 use wiremock::MockServer;
 
+mod support;
+
 const ORDER: &str = "108921034567812";
-
-fn omsync(env: &[(String, String)]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_omsync"));
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (k, v)));
-    c
-}
-
-fn run_ok(env: &[(String, String)], args: &[&str]) -> String {
-    let out = omsync(env).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "omsync {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 async fn upload_status(db: &Path) -> Option<(UploadStatus, Option<bool>, i64)> {
     let store = OrderStore::connect(&format!("sqlite://{}", db.display()))
@@ -94,7 +78,8 @@ async fn a_crash_between_the_platforms_ack_and_the_commit_is_harmless() {
         ("OMSYNC_SYNC__ENABLED".into(), "false".into()),
         ("OMSYNC_ADMIN__ENABLED".into(), "false".into()),
     ];
-    let run = |args: &[&str]| run_ok(&env, args);
+    let cli = Omsync::with_env(&env);
+    let run = |args: &[&str]| cli.ok(args);
     run(&[
         "store",
         "add",
@@ -222,7 +207,8 @@ async fn a_crash_between_the_platforms_ack_and_the_commit_is_harmless() {
     // The daemon uploads, the platform accepts, and the process dies before recording it.
     let mut crash = env.clone();
     crash.push(("OMSYNC_FAILPOINT".into(), "abort-after-tracking-ack".into()));
-    let mut child = omsync(&crash)
+    let mut child = Omsync::with_env(&crash)
+        .command()
         .arg("run")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -245,7 +231,8 @@ async fn a_crash_between_the_platforms_ack_and_the_commit_is_harmless() {
 
     // Started again: the claim of the dead process is dropped, the upload repeats, the
     // platform says "already shipped", and that is success.
-    let mut child = omsync(&env)
+    let mut child = cli
+        .command()
         .arg("run")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -18,6 +18,7 @@ use core_model::store::warehouse::NewChannel;
 use core_model::MarketplaceError;
 use serde_json::{json, Value};
 use support::api::{t0, OmsApi};
+use support::cli::Omsync;
 use support::{caps, FakePlatform};
 
 both_backends! {
@@ -705,23 +706,9 @@ async fn cli_round_trip(url: String) {
     store.submit_product(mug).await.unwrap();
     store.approve_product(mug).await.unwrap();
     store.close().await;
-    let omsync = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_omsync"))
-            .env("OMSYNC_DATABASE_URL", &url)
-            .env_remove("OMSYNC_CONFIG")
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let ok = |args: &[&str]| {
-        let out = omsync(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let cli = Omsync::at(&url);
+    let omsync = |args: &[&str]| cli.output(args);
+    let ok = |args: &[&str]| cli.ok(args);
     let s = seller.0.to_string();
     assert!(ok(&["warehouse", "add", "--code", "LAX-1", "--name", "LA"]).contains("warehouse 1"));
     ok(&[

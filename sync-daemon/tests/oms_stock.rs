@@ -4,7 +4,7 @@
 //! answered 4xx with the field named, and one round trip through the `omsync` binary.
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use axum::http::{Method, StatusCode};
 use base64::Engine as _;
@@ -17,6 +17,7 @@ use sqlx::{Connection, Executor, PgConnection};
 mod support;
 
 use support::api::{Answer, OmsApi};
+use support::cli::Omsync;
 
 async fn put(api: &OmsApi, uri: &str, token: &str, body: Value) -> Answer {
     api.call(Method::PUT, uri, token, Some(body)).await
@@ -705,12 +706,7 @@ async fn bad_input_is_answered_4xx(url: String) {
 // CLI
 
 fn omsync(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_omsync"))
-        .args(args)
-        .env("OMSYNC_DATABASE_URL", url)
-        .env_remove("OMSYNC_CONFIG")
-        .output()
-        .unwrap()
+    Omsync::at(url).output(args)
 }
 
 #[track_caller]

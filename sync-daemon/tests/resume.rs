@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,25 +12,10 @@ use base64::Engine as _;
 use connector_testkit::{fixtures_root, mount_for_serving_slowly, LoadedScenario};
 use core_model::store::{OrderStore, RunStatus};
 use core_model::StoreId;
+use support::cli::Omsync;
 use wiremock::MockServer;
 
-fn omsync(env: &[(String, String)]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_omsync"));
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (k, v)));
-    c
-}
-
-fn run_ok(env: &[(String, String)], args: &[&str]) -> String {
-    let out = omsync(env).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "omsync {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+mod support;
 
 /// Waits until the run has committed `pages` pages, then kills the process outright.
 async fn kill_after_pages(child: &mut Child, db: &Path, pages: i64) {
@@ -85,21 +70,18 @@ async fn a_pull_killed_twice_resumes_and_stores_every_order_once() {
         ("OMSYNC_PLATFORMS__AMAZON__BASE_URL".into(), server.uri()),
         ("OMSYNC_SYNC__RATE_LIMITS".into(), "false".into()),
     ];
-    let added = run_ok(
-        &env,
-        &[
-            "store",
-            "add",
-            "--new-seller",
-            "Kill Test",
-            "--platform",
-            platform,
-            "--name",
-            "A",
-            "--credentials",
-            creds.to_str().unwrap(),
-        ],
-    );
+    let added = Omsync::with_env(&env).ok(&[
+        "store",
+        "add",
+        "--new-seller",
+        "Kill Test",
+        "--platform",
+        platform,
+        "--name",
+        "A",
+        "--credentials",
+        creds.to_str().unwrap(),
+    ]);
     assert!(added.contains("store 1 added"), "{added}");
 
     let window = loaded.expect.window.unwrap();
@@ -114,7 +96,8 @@ async fn a_pull_killed_twice_resumes_and_stores_every_order_once() {
         to.as_str(),
     ];
     // Killed after the first page is committed...
-    let mut child = omsync(&env)
+    let mut child = Omsync::with_env(&env)
+        .command()
         .args(sync)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -122,7 +105,8 @@ async fn a_pull_killed_twice_resumes_and_stores_every_order_once() {
         .unwrap();
     kill_after_pages(&mut child, &db, 1).await;
     // ...started again (it finds the run in flight and resumes it), killed after the second...
-    let mut child = omsync(&env)
+    let mut child = Omsync::with_env(&env)
+        .command()
         .args(["sync", "--store", "1"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -130,7 +114,8 @@ async fn a_pull_killed_twice_resumes_and_stores_every_order_once() {
         .unwrap();
     kill_after_pages(&mut child, &db, 2).await;
     // ...and started once more, to the end, logging JSON.
-    let out = omsync(&env)
+    let out = Omsync::with_env(&env)
+        .command()
         .args([
             "--log",
             "info",

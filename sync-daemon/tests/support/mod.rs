@@ -17,6 +17,7 @@ use core_model::{
 use sync_daemon::sync::ConnectorSource;
 
 pub mod api;
+pub mod cli;
 
 #[derive(Debug, Clone)]
 pub struct FakeOrder {
