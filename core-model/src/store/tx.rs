@@ -39,6 +39,15 @@ impl Tx {
         Ok(())
     }
 
+    /// `FOR UPDATE OF <alias>`: [`Tx::for_update`] for a query that joins, locking only the
+    /// rows of the table named `alias`.
+    pub(crate) fn for_update_of(&self, alias: &str) -> String {
+        match self {
+            Tx::Sqlite(_) => String::new(),
+            Tx::Postgres(_) => format!(" FOR UPDATE OF {alias}"),
+        }
+    }
+
     /// `FOR UPDATE` where the backend locks rows a transaction reads before it writes them;
     /// SQLite's transaction already holds the one write lock.
     pub(crate) fn for_update(&self) -> &'static str {

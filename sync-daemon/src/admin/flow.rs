@@ -315,21 +315,24 @@ async fn review(
     .into_response())
 }
 
+/// The warehouse and channel to assign before review: both or neither.
+fn assignment(warehouse: Option<i64>, channel: Option<i64>) -> ApiResult<Option<(i64, i64)>> {
+    match (warehouse, channel) {
+        (Some(w), Some(c)) => Ok(Some((w, c))),
+        (None, None) => Ok(None),
+        _ => Err(ApiError::bad_request(
+            "invalid_body",
+            "warehouse_id and channel_id go together",
+        )),
+    }
+}
+
 async fn review_bulk(
     State(state): State<AdminState>,
     scope: Viewer,
     ApiJson(body): ApiJson<ReviewBody>,
 ) -> ApiResult<Response> {
-    let assign = match (body.warehouse_id, body.channel_id) {
-        (Some(w), Some(c)) => Some((w, c)),
-        (None, None) => None,
-        _ => {
-            return Err(ApiError::bad_request(
-                "invalid_body",
-                "warehouse_id and channel_id go together",
-            ))
-        }
-    };
+    let assign = assignment(body.warehouse_id, body.channel_id)?;
     review(&state, scope, body.order_ids, assign).await
 }
 
@@ -347,16 +350,7 @@ async fn review_one(
     body: Option<ApiJson<ReviewOneBody>>,
 ) -> ApiResult<Response> {
     let body = body.map(|b| b.0).unwrap_or_default();
-    let assign = match (body.warehouse_id, body.channel_id) {
-        (Some(w), Some(c)) => Some((w, c)),
-        (None, None) => None,
-        _ => {
-            return Err(ApiError::bad_request(
-                "invalid_body",
-                "warehouse_id and channel_id go together",
-            ))
-        }
-    };
+    let assign = assignment(body.warehouse_id, body.channel_id)?;
     review(&state, scope, vec![id], assign).await
 }
 

@@ -13,7 +13,7 @@ use super::super::outbox::enqueue_in;
 use super::super::sync::TokenScope;
 use super::super::tx::{on_tx, Tx};
 use super::super::{db_time, on_pool, HistoryKind, OrderId, OrderStore, StoreError};
-use super::{channel_kind, set_flow};
+use super::{channel_in, set_flow};
 use crate::fulfillment::{
     refusal, ChannelId, ChannelKind, DocumentId, FulfillmentId, FulfillmentStatus, InventoryKind,
     ProductId, ProductStatus, WarehouseId,
@@ -197,10 +197,7 @@ impl FoRow {
 }
 
 async fn lock_fo(tx: &mut Tx, id: FulfillmentId, scope: TokenScope) -> Result<FoRow, StoreError> {
-    let lock = match tx {
-        Tx::Sqlite(_) => "",
-        Tx::Postgres(_) => " FOR UPDATE OF f",
-    };
+    let lock = tx.for_update_of("f");
     let row: Option<FoRow> = on_tx!(tx, |c| {
         sqlx::query_as(&format!(
             "SELECT {FO_COLUMNS} FROM {FO_FROM} WHERE f.id = $1{lock}"
@@ -821,26 +818,20 @@ async fn create_in(
     now: DateTime<Utc>,
 ) -> Result<FulfillmentId, StoreError> {
     let reference = check_reference(&new.reference)?;
-    let channel_warehouse: Option<i64> = on_tx!(tx, |c| {
-        sqlx::query_scalar("SELECT warehouse_id FROM shipping_channels WHERE id = $1")
-            .bind(new.channel.0)
-            .fetch_optional(c)
-            .await?
-    });
-    match channel_warehouse {
+    match channel_in(tx, new.channel.0).await? {
         None => return Err(StoreError::invalid("channel_id names no shipping channel")),
-        Some(w) if w != new.warehouse.0 => {
+        Some((w, _)) if w != new.warehouse.0 => {
             return Err(StoreError::invalid(
                 "channel_id: the shipping channel belongs to another warehouse",
             ))
         }
-        Some(_) => {}
-    }
-    if channel_kind(tx, new.channel.0).await? != ChannelKind::Warehouse {
-        return Err(StoreError::invalid(
-            "channel_id: a manual fulfillment order ships on a warehouse channel; platform \
-             labels need a platform order",
-        ));
+        Some((_, ChannelKind::PlatformLabel)) => {
+            return Err(StoreError::invalid(
+                "channel_id: a manual fulfillment order ships on a warehouse channel; platform \
+                 labels need a platform order",
+            ))
+        }
+        Some((_, ChannelKind::Warehouse)) => {}
     }
     let lines = resolve_lines(tx, new.seller, &new.lines).await?;
     let at = db_time(now);
@@ -1023,10 +1014,7 @@ async fn submit_chunk(
     now: DateTime<Utc>,
 ) -> Result<HashMap<FulfillmentId, SubmitOutcome>, StoreError> {
     let mut out = HashMap::with_capacity(ids.len());
-    let lock = match tx {
-        Tx::Sqlite(_) => "",
-        Tx::Postgres(_) => " FOR UPDATE OF f",
-    };
+    let lock = tx.for_update_of("f");
     let rows: Vec<FoRow> = on_tx!(tx, |c| {
         let mut q = QueryBuilder::new(format!(
             "SELECT {FO_COLUMNS} FROM {FO_FROM} WHERE f.id IN ("

@@ -77,10 +77,7 @@ pub(super) async fn lock_order(
     id: OrderId,
     seller: Option<SellerId>,
 ) -> Result<FlowRow, StoreError> {
-    let lock = match tx {
-        Tx::Sqlite(_) => "",
-        Tx::Postgres(_) => " FOR UPDATE OF o",
-    };
+    let lock = tx.for_update_of("o");
     let row: Option<FlowRow> = on_tx!(tx, |c| {
         sqlx::query_as(&format!(
             "SELECT {FLOW_COLUMNS} FROM platform_orders o JOIN stores s ON s.id = o.store_id \
@@ -187,7 +184,6 @@ impl OrderStore {
         channel: ChannelId,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.check_channel(warehouse, channel).await?;
         let mut out = self
             .assign_orders(&[order], seller, warehouse, channel, now)
             .await?;
@@ -271,12 +267,7 @@ impl OrderStore {
         warehouse: WarehouseId,
         channel: ChannelId,
     ) -> Result<(), StoreError> {
-        let channel_warehouse: Option<i64> = on_pool!(self, |pool| {
-            sqlx::query_scalar("SELECT warehouse_id FROM shipping_channels WHERE id = $1")
-                .bind(channel.0)
-                .fetch_optional(pool)
-                .await?
-        });
+        let channel_warehouse = self.get_channel(channel).await?.map(|c| c.warehouse_id.0);
         match channel_warehouse {
             None => Err(StoreError::NotFound("shipping channel")),
             Some(w) if w != warehouse.0 => Err(StoreError::invalid(
@@ -437,15 +428,21 @@ impl OrderStore {
     }
 }
 
-/// The kind of a channel, read inside a step.
-pub(super) async fn channel_kind(tx: &mut Tx, channel: i64) -> Result<ChannelKind, StoreError> {
-    let kind: Option<String> = on_tx!(tx, |c| {
-        sqlx::query_scalar("SELECT kind FROM shipping_channels WHERE id = $1")
+/// A channel's warehouse and kind, read inside a step; `None` for no such channel.
+pub(super) async fn channel_in(
+    tx: &mut Tx,
+    channel: i64,
+) -> Result<Option<(i64, ChannelKind)>, StoreError> {
+    let row: Option<(i64, String)> = on_tx!(tx, |c| {
+        sqlx::query_as("SELECT warehouse_id, kind FROM shipping_channels WHERE id = $1")
             .bind(channel)
             .fetch_optional(c)
             .await?
     });
-    let kind = kind.ok_or(StoreError::NotFound("shipping channel"))?;
-    ChannelKind::parse(&kind)
-        .ok_or_else(|| StoreError::corrupt("shipping_channels.kind", "unknown kind"))
+    row.map(|(warehouse, kind)| {
+        ChannelKind::parse(&kind)
+            .map(|k| (warehouse, k))
+            .ok_or_else(|| StoreError::corrupt("shipping_channels.kind", "unknown kind"))
+    })
+    .transpose()
 }

@@ -158,10 +158,7 @@ async fn review_chunk(
 }
 
 async fn load_orders(tx: &mut Tx, ids: &[OrderId]) -> Result<Vec<FlowRow>, StoreError> {
-    let lock = match tx {
-        Tx::Sqlite(_) => "",
-        Tx::Postgres(_) => " FOR UPDATE OF o",
-    };
+    let lock = tx.for_update_of("o");
     let rows: Vec<FlowRow> = on_tx!(tx, |c| {
         let mut q = QueryBuilder::new(format!(
             "SELECT {FLOW_COLUMNS} FROM platform_orders o JOIN stores s ON s.id = o.store_id \
