@@ -101,28 +101,23 @@ impl OrderStore {
         seller: Option<SellerId>,
         now: DateTime<Utc>,
     ) -> Result<Vec<ReviewOutcome>, StoreError> {
-        let mut out = Vec::with_capacity(orders.len());
+        // An id given twice is reviewed once; the repeat reports the same outcome.
         let mut seen = BTreeSet::new();
-        for chunk in orders.chunks(CHUNK) {
-            // An id given twice is reviewed once; the repeat reports the first outcome.
-            let fresh: Vec<OrderId> = chunk.iter().copied().filter(|o| seen.insert(*o)).collect();
+        let unique: Vec<OrderId> = orders.iter().copied().filter(|o| seen.insert(*o)).collect();
+        let mut done = HashMap::with_capacity(unique.len());
+        for chunk in unique.chunks(CHUNK) {
             let mut tx = self.write_tx().await?;
-            let mut done = review_chunk(&mut tx, &fresh, seller, now).await?;
+            done.extend(review_chunk(&mut tx, chunk, seller, now).await?);
             tx.commit().await?;
-            for id in chunk {
-                match done.get(id) {
-                    Some(o) => out.push(o.clone()),
-                    None => {
-                        let first = out.iter().find(|o: &&ReviewOutcome| o.order_id == *id);
-                        out.push(first.cloned().unwrap_or_else(|| {
-                            ReviewOutcome::refused(*id, "order not found", None)
-                        }));
-                    }
-                }
-            }
-            done.clear();
         }
-        Ok(out)
+        Ok(orders
+            .iter()
+            .map(|id| {
+                done.get(id)
+                    .cloned()
+                    .unwrap_or_else(|| ReviewOutcome::refused(*id, "order not found", None))
+            })
+            .collect())
     }
 }
 
